@@ -1,0 +1,99 @@
+"""The one place where errors become HTTP responses, all in one JSON shape:
+
+    {"error": {"code": "MODEL_NOT_FOUND", "message": "...", "details": {...}}}
+
+Domain errors carry their code; FastAPI's validation errors become VALIDATION_FAILED (422) or,
+for unreadable JSON, BAD_REQUEST (400); unknown routes NOT_FOUND; anything else is a bug and
+becomes INTERNAL (500) with the request id, never a stack trace.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from modelyard.api.schemas import ErrorOut
+from modelyard.domain.errors import ModelyardError
+
+log = logging.getLogger("modelyard.api")
+
+_HTTP_CODES = {
+    404: "NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    413: "PAYLOAD_TOO_LARGE",
+    415: "UNSUPPORTED_MEDIA_TYPE",
+}
+
+
+def error_response(
+    status: int,
+    code: str,
+    message: str,
+    details: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    body = {"error": {"code": code, "message": message, "details": details or {}}}
+    return JSONResponse(jsonable_encoder(body), status_code=status, headers=headers)
+
+
+async def _domain(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ModelyardError)
+    return error_response(exc.status, exc.code, exc.message, exc.details)
+
+
+async def _validation(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    problems = [
+        {"location": ".".join(str(p) for p in e.get("loc", ())), "message": e.get("msg", "")}
+        for e in exc.errors()
+    ]
+    if any(e.get("type") == "json_invalid" for e in exc.errors()):
+        return error_response(
+            400, "BAD_REQUEST", "the request body is not valid JSON", {"problems": problems}
+        )
+    summary = "; ".join(f"{p['location']}: {p['message']}" for p in problems[:5])
+    return error_response(
+        422, "VALIDATION_FAILED", f"invalid request: {summary}", {"problems": problems}
+    )
+
+
+async def _http(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    code = _HTTP_CODES.get(exc.status_code, "BAD_REQUEST" if exc.status_code < 500 else "INTERNAL")
+    message = str(exc.detail) if exc.status_code != 404 else f"no route {request.url.path}"
+    return error_response(exc.status_code, code, message, headers=getattr(exc, "headers", None))
+
+
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    request_id = getattr(request.state, "request_id", "")
+    log.exception("unhandled error (request id %s)", request_id)
+    return error_response(
+        500, "INTERNAL", "internal error; see the server log", {"request_id": request_id}
+    )
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(ModelyardError, _domain)
+    app.add_exception_handler(RequestValidationError, _validation)
+    app.add_exception_handler(StarletteHTTPException, _http)
+    app.add_exception_handler(Exception, _unexpected)
+
+
+# Documented on every /api/v1 route so clients (and schemathesis) know the error shape.
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorOut, "description": description}
+    for status, description in [
+        (400, "Invalid input (NAME_INVALID, FILTER_INVALID, …)"),
+        (404, "Not found (MODEL_NOT_FOUND, VERSION_NOT_FOUND, …)"),
+        (409, "Conflict (MODEL_EXISTS, MODEL_ARCHIVED, …)"),
+        (413, "Request body too large"),
+        (422, "Request does not match the schema (VALIDATION_FAILED)"),
+        (503, "Database unavailable"),
+    ]
+}

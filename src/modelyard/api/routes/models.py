@@ -1,0 +1,95 @@
+"""/api/v1/models: models, their tags, aliases and risk level; search over models."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query
+
+from modelyard.api.deps import Actor, Db
+from modelyard.api.errors import ERROR_RESPONSES
+from modelyard.api.schemas import (
+    AliasTarget,
+    ModelCreate,
+    ModelOut,
+    ModelUpdate,
+    PageOut,
+    RiskUpdate,
+    TagValue,
+)
+from modelyard.services import aliases, models, search
+
+router = APIRouter(prefix="/api/v1/models", tags=["models"], responses=ERROR_RESPONSES)
+
+FilterQ = Annotated[
+    str | None,
+    Query(max_length=4000, description="Filter, e.g. `risk = 'high' AND tags.team = 'fraud'`"),
+]
+TextQ = Annotated[
+    str | None, Query(max_length=1000, description="Free text over names, descriptions, tags")
+]
+OrderQ = Annotated[str | None, Query(max_length=200, description="e.g. `updated_at DESC, name`")]
+TokenQ = Annotated[str | None, Query(max_length=4096)]
+Key = Annotated[str, Path(max_length=200)]
+
+
+@router.post("", status_code=201)
+def create_model(body: ModelCreate, db: Db, actor: Actor) -> ModelOut:
+    m = models.create_model(db, actor, body.namespace, body.name, body.description, body.tags)
+    return ModelOut.of(m)
+
+
+@router.get("")
+def search_models(
+    db: Db,
+    filter: FilterQ = None,
+    q: TextQ = None,
+    order_by: OrderQ = None,
+    page_size: int | None = None,
+    page_token: TokenQ = None,
+    include_archived: bool = False,
+) -> PageOut[ModelOut]:
+    page = search.search_models(db, filter, q, order_by, page_size, page_token, include_archived)
+    return PageOut(items=[ModelOut.of(m) for m in page.items], next_page_token=page.next_page_token)
+
+
+@router.get("/{namespace}/{name}")
+def get_model(namespace: str, name: str, db: Db) -> ModelOut:
+    return ModelOut.of(models.get_model(db, namespace, name))
+
+
+@router.patch("/{namespace}/{name}")
+def update_model(namespace: str, name: str, body: ModelUpdate, db: Db, actor: Actor) -> ModelOut:
+    return ModelOut.of(models.update_model(db, actor, namespace, name, body.description))
+
+
+@router.post("/{namespace}/{name}/archive")
+def archive_model(namespace: str, name: str, db: Db, actor: Actor) -> ModelOut:
+    return ModelOut.of(models.archive_model(db, actor, namespace, name))
+
+
+@router.put("/{namespace}/{name}/risk")
+def set_risk(namespace: str, name: str, body: RiskUpdate, db: Db, actor: Actor) -> ModelOut:
+    return ModelOut.of(models.set_risk(db, actor, namespace, name, body.level, body.reason))
+
+
+@router.put("/{namespace}/{name}/tags/{key}")
+def set_tag(namespace: str, name: str, key: Key, body: TagValue, db: Db, actor: Actor) -> ModelOut:
+    return ModelOut.of(models.set_model_tag(db, actor, namespace, name, key, body.value))
+
+
+@router.delete("/{namespace}/{name}/tags/{key}")
+def remove_tag(namespace: str, name: str, key: Key, db: Db, actor: Actor) -> ModelOut:
+    return ModelOut.of(models.remove_model_tag(db, actor, namespace, name, key))
+
+
+@router.put("/{namespace}/{name}/aliases/{alias}")
+def set_alias(
+    namespace: str, name: str, alias: Key, body: AliasTarget, db: Db, actor: Actor
+) -> ModelOut:
+    return ModelOut.of(aliases.set_alias(db, actor, namespace, name, alias, body.version))
+
+
+@router.delete("/{namespace}/{name}/aliases/{alias}")
+def remove_alias(namespace: str, name: str, alias: Key, db: Db, actor: Actor) -> ModelOut:
+    return ModelOut.of(aliases.remove_alias(db, actor, namespace, name, alias))

@@ -1,0 +1,42 @@
+"""/api/v1/namespaces"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Query
+
+from modelyard.api.deps import Actor, Db
+from modelyard.api.errors import ERROR_RESPONSES
+from modelyard.api.schemas import NamespaceCreate, NamespaceOut, NamespaceUpdate, PageOut
+from modelyard.services import namespaces as svc
+
+router = APIRouter(prefix="/api/v1/namespaces", tags=["namespaces"], responses=ERROR_RESPONSES)
+
+
+@router.post("", status_code=201)
+def create_namespace(body: NamespaceCreate, db: Db, actor: Actor) -> NamespaceOut:
+    return NamespaceOut.of(svc.create_namespace(db, actor, body.name, body.description))
+
+
+@router.get("")
+def list_namespaces(
+    db: Db, page_size: int | None = None, page_token: str | None = Query(None, max_length=4096)
+) -> PageOut[NamespaceOut]:
+    page = svc.list_namespaces(db, page_size, page_token)
+    return PageOut(
+        items=[NamespaceOut.of(n) for n in page.items], next_page_token=page.next_page_token
+    )
+
+
+@router.get("/{namespace}")
+def get_namespace(namespace: str, db: Db) -> NamespaceOut:
+    return NamespaceOut.of(svc.get_namespace(db, namespace))
+
+
+@router.patch("/{namespace}")
+def update_namespace(namespace: str, body: NamespaceUpdate, db: Db, actor: Actor) -> NamespaceOut:
+    return NamespaceOut.of(svc.update_namespace(db, actor, namespace, body.description))
+
+
+@router.post("/{namespace}/archive")
+def archive_namespace(namespace: str, db: Db, actor: Actor) -> NamespaceOut:
+    return NamespaceOut.of(svc.archive_namespace(db, actor, namespace))

@@ -1,0 +1,118 @@
+"""/api/v1/models/{ns}/{name}/versions, /api/v1/versions (search) and /api/v1/resolve."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query
+
+from modelyard.api.deps import Actor, Db
+from modelyard.api.errors import ERROR_RESPONSES
+from modelyard.api.routes.models import FilterQ, Key, OrderQ, TextQ, TokenQ
+from modelyard.api.schemas import PageOut, TagValue, VersionCreate, VersionOut, VersionUpdate
+from modelyard.services import models, references, search, versions
+
+router = APIRouter(prefix="/api/v1", tags=["versions"], responses=ERROR_RESPONSES)
+
+Number = Annotated[int, Path(ge=1, le=2**31 - 1, description="Version number")]
+BASE = "/models/{namespace}/{name}/versions"
+
+
+@router.post(BASE, status_code=201)
+def create_version(
+    namespace: str, name: str, body: VersionCreate, db: Db, actor: Actor
+) -> VersionOut:
+    v = versions.create_version(
+        db, actor, namespace, name, body.description, body.tags, body.metrics
+    )
+    return VersionOut.of(v)
+
+
+@router.get(BASE)
+def list_versions(
+    namespace: str,
+    name: str,
+    db: Db,
+    filter: FilterQ = None,
+    q: TextQ = None,
+    order_by: OrderQ = None,
+    page_size: int | None = None,
+    page_token: TokenQ = None,
+    include_archived: bool = False,
+) -> PageOut[VersionOut]:
+    models.get_model(db, namespace, name)  # MODEL_NOT_FOUND rather than an empty page
+    page = search.search_versions(
+        db,
+        filter,
+        q,
+        order_by or "version DESC",
+        page_size,
+        page_token,
+        include_archived,
+        model=(namespace, name),
+    )
+    return PageOut(
+        items=[VersionOut.of(v) for v in page.items], next_page_token=page.next_page_token
+    )
+
+
+@router.get(BASE + "/{version}")
+def get_version(namespace: str, name: str, version: Number, db: Db) -> VersionOut:
+    return VersionOut.of(versions.get_version(db, namespace, name, version))
+
+
+@router.patch(BASE + "/{version}")
+def update_version(
+    namespace: str, name: str, version: Number, body: VersionUpdate, db: Db, actor: Actor
+) -> VersionOut:
+    v = versions.update_version(db, actor, namespace, name, version, body.description, body.metrics)
+    return VersionOut.of(v)
+
+
+@router.post(BASE + "/{version}/archive")
+def archive_version(namespace: str, name: str, version: Number, db: Db, actor: Actor) -> VersionOut:
+    return VersionOut.of(versions.archive_version(db, actor, namespace, name, version))
+
+
+@router.put(BASE + "/{version}/tags/{key}")
+def set_version_tag(
+    namespace: str, name: str, version: Number, key: Key, body: TagValue, db: Db, actor: Actor
+) -> VersionOut:
+    v = versions.set_version_tag(db, actor, namespace, name, version, key, body.value)
+    return VersionOut.of(v)
+
+
+@router.delete(BASE + "/{version}/tags/{key}")
+def remove_version_tag(
+    namespace: str, name: str, version: Number, key: Key, db: Db, actor: Actor
+) -> VersionOut:
+    return VersionOut.of(versions.remove_version_tag(db, actor, namespace, name, version, key))
+
+
+@router.get("/versions")
+def search_versions(
+    db: Db,
+    filter: FilterQ = None,
+    q: TextQ = None,
+    order_by: OrderQ = None,
+    page_size: int | None = None,
+    page_token: TokenQ = None,
+    include_archived: bool = False,
+) -> PageOut[VersionOut]:
+    page = search.search_versions(db, filter, q, order_by, page_size, page_token, include_archived)
+    return PageOut(
+        items=[VersionOut.of(v) for v in page.items], next_page_token=page.next_page_token
+    )
+
+
+@router.get("/resolve")
+def resolve(
+    db: Db,
+    ref: Annotated[
+        str,
+        Query(
+            max_length=300, description="namespace/name@REF", examples=["risk-team/fraud@champion"]
+        ),
+    ],
+) -> VersionOut:
+    return VersionOut.of(references.resolve(db, ref))

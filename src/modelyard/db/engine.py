@@ -1,0 +1,117 @@
+"""Engines and transactions.
+
+SQLite is run the way a server needs it: WAL (readers never block the writer), foreign keys on,
+a busy timeout, ``synchronous=NORMAL`` (durable across process crashes; WAL keeps the database
+consistent across power loss) and ``BEGIN IMMEDIATE`` for write transactions, so two writers
+never deadlock upgrading a read lock: the second waits at BEGIN for the busy timeout.
+PostgreSQL runs at READ COMMITTED; services take row locks where order matters.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from modelyard.domain.errors import UnavailableError
+
+_WRITE = "modelyard_write"
+
+
+def make_engine(url: str, busy_timeout_ms: int = 30000, pool_size: int = 10) -> Engine:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return _sqlite_engine(url, busy_timeout_ms)
+    return create_engine(url, pool_size=pool_size, max_overflow=20, pool_pre_ping=True)
+
+
+def _sqlite_engine(url: str, busy_timeout_ms: int) -> Engine:
+    database = make_url(url).database
+    if database and database != ":memory:":
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(
+        url,
+        connect_args={"check_same_thread": False, "timeout": busy_timeout_ms / 1000},
+        pool_size=20,
+        max_overflow=20,
+    )
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # we issue BEGIN ourselves (below)
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        write = conn.get_execution_options().get(_WRITE, False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+    return engine
+
+
+class Database:
+    """Hands out sessions: ``read()`` for queries, ``write()`` for one mutation's transaction."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.dialect = engine.dialect.name
+        self._read = sessionmaker(engine, expire_on_commit=False)
+        self._write = sessionmaker(
+            engine.execution_options(**{_WRITE: True}), expire_on_commit=False
+        )
+
+    @classmethod
+    def from_url(cls, url: str, busy_timeout_ms: int = 30000) -> Database:
+        return cls(make_engine(url, busy_timeout_ms))
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        with _unavailable_as_503(), self._read() as session:
+            yield session
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        """One transaction: committed when the block ends, rolled back if it raises."""
+        with _unavailable_as_503(), self._write() as session, session.begin():
+            yield session
+
+    def ping(self) -> bool:
+        try:
+            with self.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+            return True
+        except OperationalError:
+            return False
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+@contextmanager
+def _unavailable_as_503() -> Iterator[None]:
+    try:
+        yield
+    except OperationalError as exc:
+        if _is_connection_error(exc):
+            raise UnavailableError(
+                "DATABASE_UNAVAILABLE", "the metadata database cannot be reached"
+            ) from exc
+        raise
+
+
+def _is_connection_error(exc: OperationalError) -> bool:
+    text_ = str(exc.orig).lower()
+    return exc.connection_invalidated or any(
+        s in text_ for s in ("connection", "could not connect", "unable to open", "locked")
+    )

@@ -1,0 +1,130 @@
+"""Domain errors and the one registry of stable error codes.
+
+Every error a client can see has a stable ``code``, an HTTP status and a message. The API maps
+``ModelyardError`` to the JSON shape ``{"error": {"code", "message", "details"}}`` in exactly one
+exception handler; the SDK raises the same classes from that shape.
+
+    ModelyardError                 (base: code, status, message, details)
+    ├── NotFoundError              404  *_NOT_FOUND
+    ├── ConflictError              409  *_EXISTS, *_ARCHIVED, CONFLICT
+    ├── InvalidInputError          400  *_INVALID, VALIDATION_FAILED, BAD_REQUEST
+    ├── PayloadTooLargeError       413
+    └── UnavailableError           503  DATABASE_UNAVAILABLE
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class ErrorCode:
+    code: str
+    status: int
+    description: str
+
+
+# The registry. Codes are part of the public API: never rename one, only add.
+ERROR_CODES: dict[str, ErrorCode] = {
+    c.code: c
+    for c in [
+        ErrorCode(
+            "BAD_REQUEST", 400, "The request could not be read (malformed JSON, bad encoding)."
+        ),
+        ErrorCode(
+            "VALIDATION_FAILED", 422, "The request body or parameters do not match the schema."
+        ),
+        ErrorCode(
+            "NAME_INVALID", 400, "A namespace, model, alias or tag name breaks the naming rule."
+        ),
+        ErrorCode("REFERENCE_INVALID", 400, "A reference is not of the form namespace/name[@REF]."),
+        ErrorCode(
+            "FILTER_INVALID", 400, "A search filter does not parse; details give the position."
+        ),
+        ErrorCode(
+            "ORDER_BY_INVALID", 400, "An order_by clause names an unknown field or direction."
+        ),
+        ErrorCode("PAGE_TOKEN_INVALID", 400, "A page_token was not issued for this query."),
+        ErrorCode("ALIAS_RESERVED", 400, "The alias is reserved (latest, numbers, stage names)."),
+        ErrorCode("NOT_FOUND", 404, "No such route."),
+        ErrorCode("NAMESPACE_NOT_FOUND", 404, "No such namespace."),
+        ErrorCode("MODEL_NOT_FOUND", 404, "No such model."),
+        ErrorCode("VERSION_NOT_FOUND", 404, "No such version, or the reference resolves to none."),
+        ErrorCode("ALIAS_NOT_FOUND", 404, "No such alias on this model."),
+        ErrorCode("TAG_NOT_FOUND", 404, "No such tag."),
+        ErrorCode("METHOD_NOT_ALLOWED", 405, "The route does not accept this HTTP method."),
+        ErrorCode("NAMESPACE_EXISTS", 409, "A namespace with this name exists."),
+        ErrorCode("MODEL_EXISTS", 409, "A model with this name exists in the namespace."),
+        ErrorCode(
+            "NAMESPACE_ARCHIVED", 409, "The namespace is archived; it accepts no new models."
+        ),
+        ErrorCode("MODEL_ARCHIVED", 409, "The model is archived; it accepts no changes."),
+        ErrorCode("VERSION_ARCHIVED", 409, "The version is archived; it accepts no changes."),
+        ErrorCode("CONFLICT", 409, "A concurrent change won; retry the request."),
+        ErrorCode("PAYLOAD_TOO_LARGE", 413, "The request body is larger than the server accepts."),
+        ErrorCode("UNSUPPORTED_MEDIA_TYPE", 415, "The request body must be JSON."),
+        ErrorCode("DATABASE_UNAVAILABLE", 503, "The metadata database cannot be reached."),
+        ErrorCode("INTERNAL", 500, "A bug in Modelyard; the request id is in the logs."),
+    ]
+}
+
+
+class ModelyardError(Exception):
+    """Base of every error with a stable code. ``code`` must be in ``ERROR_CODES``."""
+
+    def __init__(self, code: str, message: str, **details: Any) -> None:
+        if code not in ERROR_CODES:
+            raise ValueError(f"unregistered error code {code!r}")
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.details: dict[str, Any] = details
+
+    @property
+    def status(self) -> int:
+        return ERROR_CODES[self.code].status
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "message": self.message, "details": self.details}
+
+
+class NotFoundError(ModelyardError):
+    pass
+
+
+class ConflictError(ModelyardError):
+    pass
+
+
+class InvalidInputError(ModelyardError):
+    pass
+
+
+class PayloadTooLargeError(ModelyardError):
+    pass
+
+
+class UnavailableError(ModelyardError):
+    pass
+
+
+_CLASS_BY_STATUS: dict[int, type[ModelyardError]] = {
+    400: InvalidInputError,
+    404: NotFoundError,
+    409: ConflictError,
+    413: PayloadTooLargeError,
+    422: InvalidInputError,
+    503: UnavailableError,
+}
+
+
+def error_from_code(
+    code: str, message: str, details: dict[str, Any] | None = None
+) -> ModelyardError:
+    """Rebuild the right exception class from a wire error (used by the SDK)."""
+    spec = ERROR_CODES.get(code)
+    cls = _CLASS_BY_STATUS.get(spec.status, ModelyardError) if spec else ModelyardError
+    err = cls(code if spec else "INTERNAL", message, **(details or {}))
+    err.code = code
+    return err

@@ -1,0 +1,14 @@
+"""Lifecycle stages and risk levels.
+
+A version starts in ``development``. Until the governance capability adds transitions, the stage
+is read-only. Stage names, ``latest``, numbers and ``sha256:`` digests are reserved as aliases
+so that a reference ``ns/name@REF`` is never ambiguous.
+"""
+
+from __future__ import annotations
+
+DEFAULT_STAGES: tuple[str, ...] = ("development", "staging", "production", "archived")
+INITIAL_STAGE = "development"
+RISK_LEVELS: tuple[str, ...] = ("unassessed", "low", "medium", "high")
+
+RESERVED_ALIASES: frozenset[str] = frozenset({"latest", "sha256", *DEFAULT_STAGES})

@@ -1,0 +1,47 @@
+"""Aliases: movable names for one version of a model (``@champion``)."""
+
+from __future__ import annotations
+
+from sqlalchemy import delete
+
+from modelyard.db.engine import Database
+from modelyard.db.tables import AliasRow
+from modelyard.db.types import utcnow
+from modelyard.domain.errors import NotFoundError
+from modelyard.domain.lifecycle import RESERVED_ALIASES
+from modelyard.domain.names import check_alias
+from modelyard.domain.records import Model
+from modelyard.services.lookup import writable_model, writable_version
+from modelyard.services.records import model_records
+
+
+def set_alias(
+    db: Database, actor: str, namespace: str, name: str, alias: str, number: int
+) -> Model:
+    check_alias(alias, RESERVED_ALIASES)
+    with db.write() as s:
+        model = writable_model(s, namespace, name)
+        version = writable_version(s, model, number)
+        row = s.get(AliasRow, (model.id, alias))
+        if row is None:
+            row = AliasRow(model_id=model.id, alias=alias)
+            s.add(row)
+        row.version_id, row.version_number = version.id, version.number
+        row.updated_by, row.updated_at = actor, utcnow()
+        model.updated_at, model.updated_by = utcnow(), actor
+        s.flush()
+        return model_records(s, [model])[0]
+
+
+def remove_alias(db: Database, actor: str, namespace: str, name: str, alias: str) -> Model:
+    with db.write() as s:
+        model = writable_model(s, namespace, name)
+        gone = s.execute(
+            delete(AliasRow).where(AliasRow.model_id == model.id, AliasRow.alias == alias)
+        )
+        if not gone.rowcount:  # type: ignore[attr-defined]
+            raise NotFoundError(
+                "ALIAS_NOT_FOUND", f"model {namespace}/{name} has no alias {alias!r}", alias=alias
+            )
+        model.updated_at, model.updated_by = utcnow(), actor
+        return model_records(s, [model])[0]

@@ -1,0 +1,150 @@
+"""Models: create, read, update metadata, tags, risk level, archive."""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from modelyard.db import fulltext
+from modelyard.db.engine import Database
+from modelyard.db.tables import ModelRow, ModelTagRow
+from modelyard.db.types import utcnow
+from modelyard.domain.errors import ConflictError, InvalidInputError, NotFoundError
+from modelyard.domain.lifecycle import RISK_LEVELS
+from modelyard.domain.names import check_name, check_tag, check_tags
+from modelyard.domain.records import Model
+from modelyard.services.lookup import model_row, namespace_row, writable_model
+from modelyard.services.records import model_records
+
+
+def create_model(
+    db: Database,
+    actor: str,
+    namespace: str,
+    name: str,
+    description: str = "",
+    tags: dict[str, str] | None = None,
+) -> Model:
+    check_name("namespace", namespace)
+    check_name("model", name)
+    check_tags(tags or {})
+    try:
+        with db.write() as s:
+            ns = namespace_row(s, namespace)
+            if ns.archived_at is not None:
+                raise ConflictError(
+                    "NAMESPACE_ARCHIVED",
+                    f"namespace {namespace!r} is archived",
+                    namespace=namespace,
+                )
+            if s.scalar(
+                select(ModelRow.id).where(ModelRow.namespace_id == ns.id, ModelRow.name == name)
+            ):
+                raise _exists(namespace, name)
+            row = ModelRow(
+                namespace_id=ns.id,
+                namespace=namespace,
+                name=name,
+                description=description,
+                created_by=actor,
+                updated_by=actor,
+            )
+            s.add(row)
+            s.flush()
+            s.add_all(ModelTagRow(model_id=row.id, key=k, value=v) for k, v in (tags or {}).items())
+            _index(s, row, tags or {})
+            return model_records(s, [row])[0]
+    except IntegrityError:
+        raise _exists(namespace, name) from None
+
+
+def _exists(namespace: str, name: str) -> ConflictError:
+    return ConflictError(
+        "MODEL_EXISTS", f"model {namespace}/{name} exists", model=f"{namespace}/{name}"
+    )
+
+
+def _index(s: Session, row: ModelRow, tags: dict[str, str] | None = None) -> None:
+    if tags is None:
+        stmt = select(ModelTagRow.key, ModelTagRow.value).where(ModelTagRow.model_id == row.id)
+        tags = {key: value for key, value in s.execute(stmt)}
+    parts = [row.namespace, row.name, row.description, *tags.keys(), *tags.values()]
+    fulltext.put_document(s, row.id, "model", *parts)
+
+
+def get_model(db: Database, namespace: str, name: str) -> Model:
+    with db.read() as s:
+        return model_records(s, [model_row(s, namespace, name)])[0]
+
+
+def update_model(
+    db: Database, actor: str, namespace: str, name: str, description: str | None = None
+) -> Model:
+    with db.write() as s:
+        row = writable_model(s, namespace, name)
+        if description is not None and description != row.description:
+            row.description = description
+            _touch(row, actor)
+            _index(s, row)
+        return model_records(s, [row])[0]
+
+
+def _touch(row: ModelRow, actor: str) -> None:
+    row.updated_at = utcnow()
+    row.updated_by = actor
+
+
+def set_risk(db: Database, actor: str, namespace: str, name: str, level: str, reason: str) -> Model:
+    if level not in RISK_LEVELS:
+        raise InvalidInputError(
+            "VALIDATION_FAILED", f"risk level must be one of {', '.join(RISK_LEVELS)}", level=level
+        )
+    if not reason.strip():
+        raise InvalidInputError("VALIDATION_FAILED", "a risk level needs a reason")
+    with db.write() as s:
+        row = writable_model(s, namespace, name)
+        row.risk_level, row.risk_reason = level, reason
+        _touch(row, actor)
+        return model_records(s, [row])[0]
+
+
+def archive_model(db: Database, actor: str, namespace: str, name: str) -> Model:
+    with db.write() as s:
+        row = model_row(s, namespace, name, for_update=True)
+        if row.archived_at is None:
+            row.archived_at = utcnow()
+            _touch(row, actor)
+        return model_records(s, [row])[0]
+
+
+def set_model_tag(
+    db: Database, actor: str, namespace: str, name: str, key: str, value: str
+) -> Model:
+    check_tag(key, value)
+    with db.write() as s:
+        row = writable_model(s, namespace, name)
+        tag = s.get(ModelTagRow, (row.id, key))
+        if tag is None:
+            s.add(ModelTagRow(model_id=row.id, key=key, value=value))
+        else:
+            tag.value = value
+        s.flush()
+        _touch(row, actor)
+        _index(s, row)
+        return model_records(s, [row])[0]
+
+
+def remove_model_tag(db: Database, actor: str, namespace: str, name: str, key: str) -> Model:
+    with db.write() as s:
+        row = writable_model(s, namespace, name)
+        gone = s.execute(
+            delete(ModelTagRow).where(ModelTagRow.model_id == row.id, ModelTagRow.key == key)
+        )
+        if not gone.rowcount:  # type: ignore[attr-defined]
+            raise NotFoundError(
+                "TAG_NOT_FOUND", f"model {namespace}/{name} has no tag {key!r}", key=key
+            )
+        _touch(row, actor)
+        _index(s, row)
+        return model_records(s, [row])[0]

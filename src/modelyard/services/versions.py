@@ -1,0 +1,175 @@
+"""Versions: numbered 1, 2, 3… per model, gapless and never reused, under any concurrency.
+
+The number comes from the model row's ``version_counter``, incremented by an
+``UPDATE … RETURNING`` in the same transaction that inserts the version: on PostgreSQL the
+UPDATE's row lock queues concurrent creators of one model; on SQLite ``BEGIN IMMEDIATE`` already
+serialises writers. A rolled-back creation rolls the counter back too, so no gap appears, and
+``uq_versions_model_id_number`` is the last line of defence.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from sqlalchemy import delete, update
+from sqlalchemy.orm import Session
+
+from modelyard.db import fulltext
+from modelyard.db.engine import Database
+from modelyard.db.tables import ModelRow, VersionRow, VersionTagRow
+from modelyard.db.types import utcnow
+from modelyard.domain.errors import InvalidInputError, NotFoundError
+from modelyard.domain.lifecycle import INITIAL_STAGE
+from modelyard.domain.names import check_tag, check_tags
+from modelyard.domain.records import Version
+from modelyard.services.lookup import model_row, version_row, writable_model, writable_version
+from modelyard.services.records import version_records
+
+MAX_METRICS = 1000
+
+
+def check_metrics(metrics: dict[str, Any]) -> dict[str, float]:
+    if len(metrics) > MAX_METRICS:
+        raise InvalidInputError("VALIDATION_FAILED", f"at most {MAX_METRICS} metrics per version")
+    out: dict[str, float] = {}
+    for key, value in metrics.items():
+        check_tag(key, "")
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not math.isfinite(value)
+        ):
+            raise InvalidInputError(
+                "VALIDATION_FAILED", f"metric {key!r} must be a finite number", metric=key
+            )
+        out[key] = float(value)
+    return out
+
+
+def create_version(
+    db: Database,
+    actor: str,
+    namespace: str,
+    name: str,
+    description: str = "",
+    tags: dict[str, str] | None = None,
+    metrics: dict[str, Any] | None = None,
+    manifest_digest: str | None = None,
+) -> Version:
+    check_tags(tags or {})
+    clean_metrics = check_metrics(metrics or {})
+    with db.write() as s:
+        model = writable_model(s, namespace, name)
+        number = _next_number(s, model)
+        row = VersionRow(
+            model_id=model.id,
+            number=number,
+            namespace=namespace,
+            model_name=name,
+            description=description,
+            stage=INITIAL_STAGE,
+            metrics=clean_metrics,
+            manifest_digest=manifest_digest,
+            created_by=actor,
+        )
+        s.add(row)
+        s.flush()
+        s.add_all(VersionTagRow(version_id=row.id, key=k, value=v) for k, v in (tags or {}).items())
+        _index(s, row, tags or {})
+        return version_records(s, [(row, model.risk_level)])[0]
+
+
+def _next_number(s: Session, model: ModelRow) -> int:
+    number = s.execute(
+        update(ModelRow)
+        .where(ModelRow.id == model.id)
+        .values(version_counter=ModelRow.version_counter + 1, updated_at=utcnow())
+        .returning(ModelRow.version_counter)
+    ).scalar_one()
+    return int(number)
+
+
+def _index(s: Session, row: VersionRow, tags: dict[str, str] | None = None) -> None:
+    if tags is None:
+        tags = {t.key: t.value for t in s.query(VersionTagRow).filter_by(version_id=row.id)}
+    parts = [row.namespace, row.model_name, row.description, *tags.keys(), *tags.values()]
+    fulltext.put_document(s, row.id, "version", *parts)
+
+
+def get_version(db: Database, namespace: str, name: str, number: int) -> Version:
+    with db.read() as s:
+        model = model_row(s, namespace, name)
+        return version_records(s, [(version_row(s, model, number), model.risk_level)])[0]
+
+
+def update_version(
+    db: Database,
+    actor: str,
+    namespace: str,
+    name: str,
+    number: int,
+    description: str | None = None,
+    metrics: dict[str, Any] | None = None,
+) -> Version:
+    """Description and metrics are metadata; files and ingredients never change."""
+    clean_metrics = check_metrics(metrics or {})
+    with db.write() as s:
+        model = writable_model(s, namespace, name)
+        row = writable_version(s, model, number)
+        if description is not None and description != row.description:
+            row.description = description
+            _index(s, row)
+        if clean_metrics:
+            row.metrics = {**(row.metrics or {}), **clean_metrics}
+        row.updated_at = utcnow()
+        return version_records(s, [(row, model.risk_level)])[0]
+
+
+def archive_version(db: Database, actor: str, namespace: str, name: str, number: int) -> Version:
+    with db.write() as s:
+        model = model_row(s, namespace, name, for_update=True)
+        row = version_row(s, model, number, for_update=True)
+        if row.archived_at is None:
+            row.archived_at = row.updated_at = utcnow()
+            row.status = "archived"
+        return version_records(s, [(row, model.risk_level)])[0]
+
+
+def set_version_tag(
+    db: Database, actor: str, namespace: str, name: str, number: int, key: str, value: str
+) -> Version:
+    check_tag(key, value)
+    with db.write() as s:
+        model = writable_model(s, namespace, name)
+        row = writable_version(s, model, number)
+        tag = s.get(VersionTagRow, (row.id, key))
+        if tag is None:
+            s.add(VersionTagRow(version_id=row.id, key=key, value=value))
+        else:
+            tag.value = value
+        s.flush()
+        row.updated_at = utcnow()
+        _index(s, row)
+        return version_records(s, [(row, model.risk_level)])[0]
+
+
+def remove_version_tag(
+    db: Database, actor: str, namespace: str, name: str, number: int, key: str
+) -> Version:
+    with db.write() as s:
+        model = writable_model(s, namespace, name)
+        row = writable_version(s, model, number)
+        gone = s.execute(
+            delete(VersionTagRow).where(
+                VersionTagRow.version_id == row.id, VersionTagRow.key == key
+            )
+        )
+        if not gone.rowcount:  # type: ignore[attr-defined]
+            raise NotFoundError(
+                "TAG_NOT_FOUND",
+                f"version {row.namespace}/{row.model_name}@{number} has no tag {key!r}",
+            )
+        row.updated_at = utcnow()
+        _index(s, row)
+        return version_records(s, [(row, model.risk_level)])[0]

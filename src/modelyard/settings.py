@@ -1,0 +1,77 @@
+"""One Settings object, built from ``MODELYARD_*`` environment variables and CLI options.
+
+Nothing reads the environment at import time: ``Settings.from_env()`` is called by the CLI (the
+composition root's caller) and the result is passed to ``create_app(settings)``. Every field is
+documented in docs/settings.md; a test fails when one is not.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+ENV_PREFIX = "MODELYARD_"
+
+
+def default_data_dir(environ: Mapping[str, str]) -> Path:
+    base = environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "modelyard"
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path = field(default_factory=lambda: default_data_dir(os.environ))
+    database_url: str = ""  # empty: sqlite:///<data_dir>/modelyard.db
+    blob_url: str = ""  # empty: file://<data_dir>/blobs
+    host: str = "127.0.0.1"
+    port: int = 8080
+    workers: int = 1
+    log_level: str = "info"
+    sqlite_busy_timeout_ms: int = 30000
+    max_request_body_bytes: int = 1024 * 1024
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        env = os.environ if environ is None else environ
+        values: dict[str, Any] = {"data_dir": default_data_dir(env)}
+        for f in fields(cls):
+            raw = env.get(ENV_PREFIX + f.name.upper())
+            if raw is not None and raw != "":
+                values[f.name] = _convert(f.name, raw)
+        values.update({k: _convert(k, v) for k, v in overrides.items() if v is not None})
+        return cls(**values)
+
+    def with_(self, **changes: Any) -> Settings:
+        return replace(self, **changes)
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'modelyard.db'}"
+
+    @property
+    def resolved_blob_url(self) -> str:
+        return self.blob_url or f"file://{self.data_dir / 'blobs'}"
+
+
+_INT_FIELDS = {"port", "workers", "sqlite_busy_timeout_ms", "max_request_body_bytes"}
+
+
+def _convert(name: str, raw: Any) -> Any:
+    if name == "data_dir":
+        return Path(raw).expanduser()
+    if name in _INT_FIELDS:
+        try:
+            return int(raw)
+        except ValueError:
+            raise ValueError(
+                f"{ENV_PREFIX}{name.upper()} must be a whole number, not {raw!r}"
+            ) from None
+    return raw
+
+
+def setting_names() -> list[str]:
+    """Every setting's environment variable name (used by the documentation drift test)."""
+    return [ENV_PREFIX + f.name.upper() for f in fields(Settings)]
