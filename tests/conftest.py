@@ -1,0 +1,115 @@
+"""Shared fixtures. Every database test runs on SQLite and on PostgreSQL.
+
+PostgreSQL: ``MODELYARD_TEST_POSTGRES_URL`` (default: the local server, trust auth). Each xdist
+worker gets its own database, migrated once with Alembic; tables are emptied between tests.
+When PostgreSQL is unreachable the PostgreSQL variants are skipped, unless
+``MODELYARD_REQUIRE_POSTGRES=1`` (set by .ci/run), which makes them fail instead.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from modelyard.api.app import create_app
+from modelyard.db import migrate
+from modelyard.db.engine import Database
+from modelyard.db.tables import Base
+from modelyard.settings import Settings
+from tests.support import sync_transport
+
+PG_ADMIN_URL = os.environ.get(
+    "MODELYARD_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+REQUIRE_PG = os.environ.get("MODELYARD_REQUIRE_POSTGRES") == "1"
+
+
+def _worker() -> str:
+    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> Iterator[str]:
+    """A migrated PostgreSQL database of this worker's own."""
+    name = f"modelyard_test_{_worker()}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:  # unreachable server: skip, or fail when CI demands PostgreSQL
+        if REQUIRE_PG:
+            pytest.fail(f"PostgreSQL required but unreachable at {PG_ADMIN_URL}: {exc}")
+        pytest.skip(f"PostgreSQL unreachable at {PG_ADMIN_URL}")
+    finally:
+        admin.dispose()
+    url = make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    engine = create_engine(url)
+    migrate.upgrade(engine)
+    engine.dispose()
+    yield url
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite file; each test copies it (much faster than migrating anew)."""
+    path = tmp_path_factory.mktemp("template") / "modelyard.db"
+    engine = create_engine(f"sqlite:///{path}")
+    migrate.upgrade(engine)
+    engine.dispose()
+    return path
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        target = tmp_path / "data" / "modelyard.db"
+        target.parent.mkdir()
+        shutil.copy(request.getfixturevalue("sqlite_template"), target)
+        yield f"sqlite:///{target}"
+        return
+    url: str = request.getfixturevalue("pg_url")
+    yield url
+    _empty_tables(url)
+
+
+def _empty_tables(url: str) -> None:
+    engine = create_engine(url)
+    names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    return Settings(data_dir=tmp_path / "data", database_url=database_url)
+
+
+@pytest.fixture
+def db(settings: Settings) -> Iterator[Database]:
+    database = Database.from_url(settings.resolved_database_url)
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def app(settings: Settings, db: Database):  # type: ignore[no-untyped-def]
+    return create_app(settings, db)
+
+
+@pytest.fixture
+def http(app) -> Iterator[httpx.Client]:  # type: ignore[no-untyped-def]
+    """A plain httpx client on the real app, in process."""
+    with (
+        sync_transport(app) as transport,
+        httpx.Client(transport=transport, base_url="http://modelyard.test") as client,
+    ):
+        yield client

@@ -1,0 +1,39 @@
+"""Test support: a synchronous httpx transport that drives an ASGI app in process.
+
+httpx's own ``ASGITransport`` is async-only; the SDK and CLI are synchronous. This transport runs
+the real app on an event loop in a helper thread (anyio's blocking portal), so SDK tests go
+through the whole HTTP stack with no port and no mock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import anyio.from_thread
+import httpx
+
+
+class SyncASGITransport(httpx.BaseTransport):
+    def __init__(self, app: Any, portal: anyio.from_thread.BlockingPortal) -> None:
+        self._inner = httpx.ASGITransport(app=app)
+        self._portal = portal
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        body = request.read()
+
+        async def call() -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+            req = httpx.Request(request.method, request.url, headers=request.headers, content=body)
+            resp = await self._inner.handle_async_request(req)
+            content = await resp.aread()
+            return resp.status_code, resp.headers.raw, content
+
+        status, headers, content = self._portal.call(call)
+        return httpx.Response(status, headers=headers, content=content, request=request)
+
+
+@contextmanager
+def sync_transport(app: Any) -> Iterator[SyncASGITransport]:
+    with anyio.from_thread.start_blocking_portal() as portal:
+        yield SyncASGITransport(app, portal)
