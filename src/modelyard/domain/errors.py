@@ -83,7 +83,9 @@ class ModelyardError(Exception):
 
     @property
     def status(self) -> int:
-        return ERROR_CODES[self.code].status
+        # error_from_code keeps a code this registry does not know (a newer server's): no KeyError.
+        spec = ERROR_CODES.get(self.code)
+        return spec.status if spec else 500
 
     def to_dict(self) -> dict[str, Any]:
         return {"code": self.code, "message": self.message, "details": self.details}
