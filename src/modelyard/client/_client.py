@@ -1,0 +1,64 @@
+"""``Client``: the Python SDK for a Modelyard server's ``/api/v1``."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from types import TracebackType
+
+import httpx
+
+from modelyard.client._http import DEFAULT_TIMEOUT, Http
+from modelyard.client._models import ModelsMixin
+from modelyard.client._namespaces import NamespacesMixin
+from modelyard.client._versions import VersionsMixin
+
+DEFAULT_URL = "http://127.0.0.1:8080"
+
+
+class Client(NamespacesMixin, ModelsMixin, VersionsMixin):
+    """A connection to one Modelyard server. Use it as a context manager, or call ``close()``.
+
+    ``transport`` is handed to ``httpx.Client``: tests pass one that drives the app in process.
+    Every method returns domain records (``Namespace``, ``Model``, ``Version``, ``Page``) or
+    raises a ``ModelyardError`` carrying the server's error code.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        token: str | None = None,
+        transport: httpx.BaseTransport | None = None,
+        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
+    ) -> None:
+        self._http = Http(url, token, transport, timeout)
+
+    @classmethod
+    def from_env(
+        cls, environ: Mapping[str, str] | None = None, transport: httpx.BaseTransport | None = None
+    ) -> Client:
+        """A client for ``MODELYARD_URL`` (default ``DEFAULT_URL``) and ``MODELYARD_TOKEN``."""
+        env = os.environ if environ is None else environ
+        url = env.get("MODELYARD_URL") or DEFAULT_URL
+        return cls(url, token=env.get("MODELYARD_TOKEN") or None, transport=transport)
+
+    @property
+    def url(self) -> str:
+        return self._http.url
+
+    def __repr__(self) -> str:
+        return f"Client({self.url!r})"  # never the token
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
