@@ -10,5 +10,8 @@ from __future__ import annotations
 DEFAULT_STAGES: tuple[str, ...] = ("development", "staging", "production", "archived")
 INITIAL_STAGE = "development"
 RISK_LEVELS: tuple[str, ...] = ("unassessed", "low", "medium", "high")
+# Version numbers run 1..MAX_VERSION_NUMBER (a 32-bit INTEGER column on PostgreSQL); a larger
+# number from a client names no version and must not reach the database, which would refuse it.
+MAX_VERSION_NUMBER = 2**31 - 1
 
 RESERVED_ALIASES: frozenset[str] = frozenset({"latest", "sha256", *DEFAULT_STAGES})

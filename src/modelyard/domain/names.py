@@ -3,9 +3,12 @@
 One rule, enforced here, before anything reaches a database, so SQLite and PostgreSQL behave
 identically (no collation or case-folding differences can arise: names are lower case ASCII).
 
-    namespace, model   ^[a-z0-9](?:[a-z0-9._-]{0,62}[a-z0-9])?$     1-64 chars
+    namespace, model   ^[a-z0-9](?:[a-z0-9._-]{0,62}[a-z0-9])?$     1-64 chars, no ".."
     alias              ^[a-z][a-z0-9_-]{0,62}$                       starts with a letter
     tag key            ^[A-Za-z0-9_][A-Za-z0-9_.:/-]{0,127}$          1-128 chars
+
+The patterns end in ``\\Z``, not ``$``: ``$`` also matches before a trailing newline, which
+would let ``"name\\n"`` through.
 """
 
 from __future__ import annotations
@@ -14,14 +17,14 @@ import re
 
 from modelyard.domain.errors import InvalidInputError
 
-NAME_RE = re.compile(r"^[a-z0-9](?:[a-z0-9._-]{0,62}[a-z0-9])?$")
-ALIAS_RE = re.compile(r"^[a-z][a-z0-9_-]{0,62}$")
-TAG_KEY_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.:/-]{0,127}$")
+NAME_RE = re.compile(r"^[a-z0-9](?:[a-z0-9._-]{0,62}[a-z0-9])?\Z")
+ALIAS_RE = re.compile(r"^[a-z][a-z0-9_-]{0,62}\Z")
+TAG_KEY_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.:/-]{0,127}\Z")
 TAG_VALUE_MAX = 5000
 
 NAME_RULE = (
     "1-64 characters: lower-case letters, digits, '.', '_' and '-'; "
-    "starting and ending with a letter or digit"
+    "starting and ending with a letter or digit; no '..'"
 )
 
 
@@ -35,6 +38,10 @@ def check_name(kind: str, value: str) -> str:
 
 
 def check_alias(value: str, reserved: frozenset[str]) -> str:
+    if value.isascii() and value.isdigit():  # ``@7`` always means version 7
+        raise InvalidInputError(
+            "ALIAS_RESERVED", f"alias {value!r} is reserved: numbers name versions", value=value
+        )
     if not ALIAS_RE.match(value):
         raise InvalidInputError(
             "NAME_INVALID",

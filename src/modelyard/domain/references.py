@@ -15,16 +15,16 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 from modelyard.domain.errors import InvalidInputError
-from modelyard.domain.lifecycle import DEFAULT_STAGES
+from modelyard.domain.lifecycle import DEFAULT_STAGES, MAX_VERSION_NUMBER
 from modelyard.domain.names import ALIAS_RE, check_name
 
-DIGEST_RE = re.compile(r"^sha256:[0-9a-f]{64}$")
+DIGEST_RE = re.compile(r"^sha256:[0-9a-f]{64}\Z")  # \Z: "$" would accept a trailing newline
 
 
-class RefKind(str, Enum):
+class RefKind(StrEnum):
     LATEST = "latest"
     NUMBER = "number"
     ALIAS = "alias"
@@ -50,7 +50,8 @@ class Reference:
 def _invalid(text: str, why: str) -> InvalidInputError:
     return InvalidInputError(
         "REFERENCE_INVALID",
-        f"invalid reference {text!r}: {why}; expected namespace/name[@version|alias|stage|latest|sha256:…]",
+        f"invalid reference {text!r}: {why}; "
+        "expected namespace/name[@version|alias|stage|latest|sha256:…]",
         reference=text,
     )
 
@@ -76,8 +77,9 @@ def parse_reference(text: str, stages: tuple[str, ...] = DEFAULT_STAGES) -> Refe
 
 def _kind_of(text: str, ref: str, stages: tuple[str, ...]) -> RefKind:
     if ref.isdigit() and ref.isascii():
-        if int(ref) < 1 or len(ref) > 18:
-            raise _invalid(text, "version numbers start at 1")
+        # Length first: int() refuses strings of over 4300 digits with a ValueError.
+        if len(ref) > 10 or not 1 <= int(ref) <= MAX_VERSION_NUMBER:
+            raise _invalid(text, f"version numbers run from 1 to {MAX_VERSION_NUMBER}")
         return RefKind.NUMBER
     if ref.startswith("sha256:"):
         if not DIGEST_RE.match(ref):
