@@ -37,8 +37,11 @@ def _worker() -> str:
 
 @pytest.fixture(scope="session")
 def pg_url() -> Iterator[str]:
-    """A migrated PostgreSQL database of this worker's own."""
-    name = f"modelyard_test_{_worker()}"
+    """A migrated PostgreSQL database of this worker's own, dropped at the end.
+
+    The process id is in the name: several test runs may share one server (CI jobs, engineers
+    on one machine), and a run must never drop the database another run is using."""
+    name = f"modelyard_test_{_worker()}_{os.getpid()}"
     admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:
@@ -55,6 +58,14 @@ def pg_url() -> Iterator[str]:
     migrate.upgrade(engine)
     engine.dispose()
     yield url
+    _drop_database(name)
+
+
+def _drop_database(name: str) -> None:
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
 
 
 @pytest.fixture(scope="session")
