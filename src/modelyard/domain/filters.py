@@ -12,7 +12,8 @@
 
 Keywords are case-insensitive. ``LIKE`` uses ``%`` and ``_`` wildcards and is case-sensitive on
 both databases; ``ILIKE`` ignores case. Times are ISO 8601 strings (``'2026-11-27'`` or with a
-time and offset; naive means UTC). Every error names the 0-based character position at fault.
+time and offset; naive means UTC). Version numbers run up to 2**31-1; parentheses nest at most
+32 deep. Every error names the 0-based character position at fault.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from modelyard.domain.errors import InvalidInputError
+from modelyard.domain.lifecycle import MAX_VERSION_NUMBER
 from modelyard.domain.names import TAG_KEY_RE
 
 STRING_FIELDS = frozenset({"name", "namespace", "description", "stage", "risk", "alias"})
@@ -30,6 +32,7 @@ TIME_FIELDS = frozenset({"created_at", "updated_at"})
 FIELDS = STRING_FIELDS | NUMBER_FIELDS | TIME_FIELDS
 OPERATORS = ("=", "!=", "<", "<=", ">", ">=", "LIKE", "ILIKE", "IN", "NOT IN")
 MAX_FILTER_LENGTH = 4000
+MAX_DEPTH = 32  # parentheses; the parser recurses, and 4000 "(" would overflow Python's stack
 
 Value = str | int | float | datetime
 
@@ -60,9 +63,11 @@ class _Token:
     value: str | int | float | None = None
 
 
+# Strings use possessive ``*+``: a doubled quote is never split back into a closing quote, so
+# ``'it''s`` is one unterminated string (reported where it opens), as in SQL.
 _TOKEN_RE = re.compile(
     r"""(?P<ws>\s+)
-      | (?P<string>'(?:[^']|'')*'|"(?:[^"]|"")*")
+      | (?P<string>'(?:[^']|'')*+'|"(?:[^"]|"")*+")
       | (?P<number>-?\d+(?:\.\d+)?(?![\w.]))
       | (?P<op><=|>=|!=|<>|=|<|>)
       | (?P<punct>[(),])
@@ -89,6 +94,8 @@ def tokenize(text: str) -> list[_Token]:
     while pos < len(text):
         m = _TOKEN_RE.match(text, pos)
         if m is None:
+            if text[pos] in "'\"":
+                raise _fail("unterminated string", pos, text)
             raise _fail(f"unexpected character {text[pos]!r}", pos, text)
         kind = m.lastgroup or ""
         raw = m.group()
@@ -113,6 +120,7 @@ class _Parser:
         self.text = text
         self.tokens = tokenize(text)
         self.i = 0
+        self.depth = 0
 
     def peek(self) -> _Token:
         return self.tokens[self.i]
@@ -152,11 +160,15 @@ class _Parser:
 
     def term(self) -> Filter:
         if self.peek().kind == "(":
+            if self.depth == MAX_DEPTH:
+                raise self.fail(f"parentheses nested more than {MAX_DEPTH} deep")
             self.take()
+            self.depth += 1
             node = self.or_expr()
             if self.peek().kind != ")":
                 raise self.fail("expected ')'")
             self.take()
+            self.depth -= 1
             return node
         return self.comparison()
 
@@ -223,6 +235,8 @@ class _Parser:
         if field in NUMBER_FIELDS:
             if not isinstance(tok.value, int):
                 raise self.fail(f"{field} takes a whole number", tok)
+            if abs(tok.value) > MAX_VERSION_NUMBER:  # the database column would refuse it
+                raise self.fail(f"{field} numbers run up to {MAX_VERSION_NUMBER}", tok)
             return tok.value
         if field in TIME_FIELDS:
             return self.timestamp(tok)
@@ -233,11 +247,11 @@ class _Parser:
     def timestamp(self, tok: _Token) -> datetime:
         try:
             when = datetime.fromisoformat(str(tok.value))
-        except ValueError:
+            return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+        except (ValueError, OverflowError):  # OverflowError: an offset past year 1 or 9999
             raise self.fail(
                 "expected an ISO 8601 time such as '2026-11-27T10:00:00Z'", tok
             ) from None
-        return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
 
 
 def parse_filter(text: str) -> Filter | None:
