@@ -89,7 +89,7 @@ def decode_page_token(token: str, query_fingerprint: str, width: int) -> tuple[A
         payload = json.loads(raw)
         key = tuple(_decode_value(v) for v in payload["k"])
         ok = payload["q"] == query_fingerprint and len(key) == width
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, RecursionError):  # deeply nested JSON recurses
         ok = False
     if not ok:
         raise InvalidInputError(
