@@ -6,7 +6,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from modelyard.db import fulltext
+from modelyard.db import fulltext, queries
 from modelyard.db.engine import Database
 from modelyard.db.tables import ModelRow, ModelTagRow
 from modelyard.db.types import utcnow
@@ -75,7 +75,10 @@ def _index(s: Session, row: ModelRow, tags: dict[str, str] | None = None) -> Non
 
 def get_model(db: Database, namespace: str, name: str) -> Model:
     with db.read() as s:
-        return model_records(s, [model_row(s, namespace, name)])[0]
+        row = s.execute(queries.MODEL_BY_NAME, {"namespace": namespace, "name": name}).first()
+        if row is None:
+            model_row(s, namespace, name)  # raises MODEL_NOT_FOUND
+        return model_records(s, [row])[0]
 
 
 def update_model(

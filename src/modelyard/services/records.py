@@ -5,17 +5,17 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
+from types import SimpleNamespace
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from modelyard.db import queries
 from modelyard.db.tables import (
-    AliasRow,
     ModelRow,
-    ModelTagRow,
     NamespaceRow,
     VersionRow,
-    VersionTagRow,
 )
 from modelyard.domain.records import Model, Namespace, Version
 
@@ -31,24 +31,18 @@ def namespace_record(row: NamespaceRow) -> Namespace:
     )
 
 
-def model_records(session: Session, rows: Sequence[ModelRow]) -> list[Model]:
+def model_records(session: Session, rows: Sequence[Any]) -> list[Model]:
+    """``rows``: ORM ModelRows or Core rows of the models table."""
     ids = [row.id for row in rows]
     if not ids:
         return []
     tags: dict[uuid.UUID, dict[str, str]] = defaultdict(dict)
-    for t in session.scalars(select(ModelTagRow).where(ModelTagRow.model_id.in_(ids))):
+    for t in session.execute(queries.MODEL_TAGS, {"ids": ids}):
         tags[t.model_id][t.key] = t.value
     aliases: dict[uuid.UUID, dict[str, int]] = defaultdict(dict)
-    for a in session.scalars(select(AliasRow).where(AliasRow.model_id.in_(ids))):
+    for a in session.execute(queries.MODEL_ALIASES, {"ids": ids}):
         aliases[a.model_id][a.alias] = a.version_number
-    latest: dict[uuid.UUID, int] = {
-        model_id: number
-        for model_id, number in session.execute(
-            select(VersionRow.model_id, func.max(VersionRow.number))
-            .where(VersionRow.model_id.in_(ids), VersionRow.archived_at.is_(None))
-            .group_by(VersionRow.model_id)
-        )
-    }
+    latest = {r.model_id: r.latest for r in session.execute(queries.LATEST_NUMBERS, {"ids": ids})}
     return [_model(row, tags[row.id], aliases[row.id], latest.get(row.id)) for row in rows]
 
 
@@ -72,23 +66,22 @@ def _model(
     )
 
 
-def version_records(session: Session, rows: Sequence[tuple[VersionRow, str]]) -> list[Version]:
+def version_records(session: Session, rows: Sequence[tuple[Any, str]]) -> list[Version]:
     """``rows`` are (version row, its model's risk level) pairs."""
     ids = [v.id for v, _ in rows]
     if not ids:
         return []
     tags: dict[uuid.UUID, dict[str, str]] = defaultdict(dict)
-    for t in session.scalars(select(VersionTagRow).where(VersionTagRow.version_id.in_(ids))):
+    for t in session.execute(queries.VERSION_TAGS, {"ids": ids}):
         tags[t.version_id][t.key] = t.value
     aliases: dict[uuid.UUID, list[str]] = defaultdict(list)
-    for a in session.scalars(
-        select(AliasRow).where(AliasRow.version_id.in_(ids)).order_by(AliasRow.alias)
-    ):
+    for a in session.execute(queries.VERSION_ALIASES, {"ids": ids}):
         aliases[a.version_id].append(a.alias)
     return [_version(v, risk, tags[v.id], aliases[v.id]) for v, risk in rows]
 
 
-def _version(row: VersionRow, risk: str, tags: dict[str, str], aliases: list[str]) -> Version:
+def _version(row: Any, risk: str, tags: dict[str, str], aliases: list[str]) -> Version:
+    """``row``: an ORM VersionRow or a Core row of the versions table (same attribute names)."""
     return Version(
         namespace=row.namespace,
         name=row.model_name,
@@ -105,6 +98,13 @@ def _version(row: VersionRow, risk: str, tags: dict[str, str], aliases: list[str
         created_at=row.created_at,
         updated_at=row.updated_at,
     )
+
+
+def version_from(
+    values: dict[str, Any], risk: str, tags: dict[str, str], aliases: list[str]
+) -> Version:
+    """A record from the values a service has just inserted (no read back)."""
+    return _version(SimpleNamespace(**values), risk, tags, aliases)
 
 
 def one_version(session: Session, row: VersionRow) -> Version:

@@ -10,21 +10,23 @@ serialises writers. A rolled-back creation rolls the counter back too, so no gap
 from __future__ import annotations
 
 import math
+import uuid
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, update
+from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
-from modelyard.db import fulltext
+from modelyard.db import fulltext, queries
 from modelyard.db.engine import Database
-from modelyard.db.tables import ModelRow, VersionRow, VersionTagRow
+from modelyard.db.tables import VersionRow, VersionTagRow
 from modelyard.db.types import utcnow
 from modelyard.domain.errors import InvalidInputError, NotFoundError
 from modelyard.domain.lifecycle import INITIAL_STAGE
 from modelyard.domain.names import check_tag, check_tags
 from modelyard.domain.records import Version
 from modelyard.services.lookup import model_row, version_row, writable_model, writable_version
-from modelyard.services.records import version_records
+from modelyard.services.records import version_from, version_records
 
 MAX_METRICS = 1000
 
@@ -57,37 +59,51 @@ def create_version(
     metrics: dict[str, Any] | None = None,
     manifest_digest: str | None = None,
 ) -> Version:
-    check_tags(tags or {})
+    tags = check_tags(tags or {})
     clean_metrics = check_metrics(metrics or {})
+    now = utcnow()
     with db.write() as s:
-        model = writable_model(s, namespace, name)
-        number = _next_number(s, model)
-        row = VersionRow(
-            model_id=model.id,
-            number=number,
-            namespace=namespace,
-            model_name=name,
-            description=description,
-            stage=INITIAL_STAGE,
-            metrics=clean_metrics,
-            manifest_digest=manifest_digest,
-            created_by=actor,
+        model_id, number, risk = _next_number(s, namespace, name, now)
+        row = {
+            "id": uuid.uuid4(),
+            "model_id": model_id,
+            "number": number,
+            "namespace": namespace,
+            "model_name": name,
+            "description": description,
+            "stage": INITIAL_STAGE,
+            "status": "ready",
+            "metrics": clean_metrics,
+            "manifest_digest": manifest_digest,
+            "archived_at": None,
+            "created_by": actor,
+            "created_at": now,
+            "updated_at": now,
+        }
+        s.execute(queries.INSERT_VERSION, row)
+        if tags:
+            s.execute(
+                queries.INSERT_VERSION_TAGS,
+                [{"version_id": row["id"], "key": k, "value": v} for k, v in tags.items()],
+            )
+        body = fulltext.document_body(namespace, name, description, *tags, *tags.values())
+        s.execute(
+            queries.INSERT_SEARCH_DOCUMENT,
+            {"entity_id": row["id"], "kind": "version", "body": body},
         )
-        s.add(row)
-        s.flush()
-        s.add_all(VersionTagRow(version_id=row.id, key=k, value=v) for k, v in (tags or {}).items())
-        _index(s, row, tags or {})
-        return version_records(s, [(row, model.risk_level)])[0]
+    return version_from(row, risk, tags, [])
 
 
-def _next_number(s: Session, model: ModelRow) -> int:
-    number = s.execute(
-        update(ModelRow)
-        .where(ModelRow.id == model.id)
-        .values(version_counter=ModelRow.version_counter + 1, updated_at=utcnow())
-        .returning(ModelRow.version_counter)
-    ).scalar_one()
-    return int(number)
+def _next_number(
+    s: Session, namespace: str, name: str, now: datetime
+) -> tuple[uuid.UUID, int, str]:
+    got = s.execute(
+        queries.NEXT_VERSION_NUMBER, {"model_namespace": namespace, "model_name": name, "now": now}
+    ).first()
+    if got is None:
+        writable_model(s, namespace, name)  # raises MODEL_NOT_FOUND or MODEL_ARCHIVED
+        raise AssertionError("unreachable: the model is writable but was not updated")
+    return got.id, int(got.version_counter), str(got.risk_level)
 
 
 def _index(s: Session, row: VersionRow, tags: dict[str, str] | None = None) -> None:
@@ -99,8 +115,13 @@ def _index(s: Session, row: VersionRow, tags: dict[str, str] | None = None) -> N
 
 def get_version(db: Database, namespace: str, name: str, number: int) -> Version:
     with db.read() as s:
-        model = model_row(s, namespace, name)
-        return version_records(s, [(version_row(s, model, number), model.risk_level)])[0]
+        row = s.execute(
+            queries.VERSION_BY_NUMBER, {"namespace": namespace, "name": name, "number": number}
+        ).first()
+        if row is None:
+            version_row(s, model_row(s, namespace, name), number)  # raises the right NOT_FOUND
+        assert row is not None
+        return version_records(s, [(row, row.risk_level)])[0]
 
 
 def update_version(
