@@ -3,7 +3,8 @@
 SQLite is run the way a server needs it: WAL (readers never block the writer), foreign keys on,
 a busy timeout, ``synchronous=NORMAL`` (durable across process crashes; WAL keeps the database
 consistent across power loss) and ``BEGIN IMMEDIATE`` for write transactions, so two writers
-never deadlock upgrading a read lock: the second waits at BEGIN for the busy timeout.
+never deadlock upgrading a read lock: the second waits at BEGIN for the busy timeout. ``LIKE`` is
+made case-sensitive, as on PostgreSQL.
 PostgreSQL runs at READ COMMITTED; services take row locks where order matters.
 """
 
@@ -50,6 +51,9 @@ def _sqlite_engine(url: str, busy_timeout_ms: int) -> Engine:
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         cur.execute("PRAGMA synchronous=NORMAL")
+        # SQLite's LIKE ignores ASCII case by default; PostgreSQL's does not. The filter language
+        # promises case-sensitive LIKE on both (ILIKE compiles to lower() LIKE lower()).
+        cur.execute("PRAGMA case_sensitive_like=ON")
         cur.close()
 
     @event.listens_for(engine, "begin")

@@ -1,0 +1,74 @@
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import ColumnElement, case, literal, select, text
+
+from modelyard.db.engine import Database
+from modelyard.db.tables import NamespaceRow
+from tests import factories
+
+
+def _truth(db: Database, condition: ColumnElement[bool]) -> bool:
+    with db.read() as s:
+        return bool(s.scalar(select(case((condition, 1), else_=0))))
+
+
+def test_like_is_case_sensitive_and_ilike_is_not(db: Database) -> None:
+    fraud = literal("Fraud")
+    assert not _truth(db, fraud.like("fraud"))
+    assert not _truth(db, fraud.like("fr%"))
+    assert _truth(db, fraud.like("Fr%"))
+    assert _truth(db, fraud.ilike("fRAUD"))
+    assert _truth(db, fraud.ilike("fr%"))
+
+
+def test_sqlite_connections_are_set_up_for_a_server(db: Database) -> None:
+    if db.dialect != "sqlite":
+        pytest.skip("SQLite pragmas")
+    with db.read() as s:
+        assert s.scalar(text("PRAGMA journal_mode")) == "wal"
+        assert s.scalar(text("PRAGMA foreign_keys")) == 1
+        assert s.scalar(text("PRAGMA busy_timeout")) == 30000
+
+
+def test_write_commits_when_the_block_ends(db: Database) -> None:
+    with db.write() as s:
+        s.add(NamespaceRow(name="kept", created_by="t"))
+    with db.read() as s:
+        assert s.scalar(select(NamespaceRow.name)) == "kept"
+
+
+def _write_then_fail(db: Database) -> None:
+    with db.write() as s:
+        s.add(NamespaceRow(name="lost", created_by="t"))
+        s.flush()
+        raise RuntimeError("boom")
+
+
+def test_write_rolls_back_when_the_block_raises(db: Database) -> None:
+    with pytest.raises(RuntimeError):
+        _write_then_fail(db)
+    with db.read() as s:
+        assert s.scalar(select(NamespaceRow.id)) is None
+
+
+def test_ping_reports_a_reachable_database(db: Database) -> None:
+    assert db.ping() is True
+
+
+def test_ping_reports_an_unreachable_database() -> None:
+    nowhere = Database.from_url("postgresql+psycopg://nobody@127.0.0.1:1/none")
+    try:
+        assert nowhere.ping() is False
+    finally:
+        nowhere.dispose()
+
+
+def test_factories_build_rows_through_the_services(db: Database) -> None:
+    model = factories.model(db, "team/fraud", tags={"k": "v"}, risk="high")
+    assert (model.namespace, model.name, model.tags, model.risk_level) == (
+        "team",
+        "fraud",
+        {"k": "v"},
+        "high",
+    )
