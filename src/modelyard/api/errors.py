@@ -2,8 +2,9 @@
 
     {"error": {"code": "MODEL_NOT_FOUND", "message": "...", "details": {...}}}
 
-Domain errors carry their code; FastAPI's validation errors become VALIDATION_FAILED (422) or,
-for unreadable JSON, BAD_REQUEST (400); unknown routes NOT_FOUND; anything else is a bug and
+Domain errors carry their code; FastAPI's validation errors become VALIDATION_FAILED (422), or
+BAD_REQUEST (400) for unreadable JSON, or UNSUPPORTED_MEDIA_TYPE (415) when a body that must be
+JSON is declared as something else; unknown routes NOT_FOUND; anything else is a bug and
 becomes INTERNAL (500) with the request id, never a stack trace.
 """
 
@@ -53,6 +54,13 @@ async def _validation(request: Request, exc: Exception) -> JSONResponse:
         {"location": ".".join(str(p) for p in e.get("loc", ())), "message": e.get("msg", "")}
         for e in exc.errors()
     ]
+    if _body_not_json(request, exc):
+        return error_response(
+            415,
+            "UNSUPPORTED_MEDIA_TYPE",
+            "the request body must be JSON (Content-Type: application/json)",
+            {"content_type": request.headers.get("content-type", "")},
+        )
     if any(e.get("type") == "json_invalid" for e in exc.errors()):
         return error_response(
             400, "BAD_REQUEST", "the request body is not valid JSON", {"problems": problems}
@@ -60,6 +68,19 @@ async def _validation(request: Request, exc: Exception) -> JSONResponse:
     summary = "; ".join(f"{p['location']}: {p['message']}" for p in problems[:5])
     return error_response(
         422, "VALIDATION_FAILED", f"invalid request: {summary}", {"problems": problems}
+    )
+
+
+def _body_not_json(request: Request, exc: RequestValidationError) -> bool:
+    """FastAPI hands a body with a non-JSON media type to validation as raw bytes, which would
+    read as a schema mismatch (422); the client's real mistake is the media type."""
+    content_type = request.headers.get("content-type")
+    if not content_type or not any(e.get("loc", ())[:1] == ("body",) for e in exc.errors()):
+        return False
+    media = content_type.split(";")[0].strip().lower()
+    return not (
+        media == "application/json"
+        or (media.startswith("application/") and media.endswith("+json"))
     )
 
 
@@ -93,6 +114,7 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
         (404, "Not found (MODEL_NOT_FOUND, VERSION_NOT_FOUND, …)"),
         (409, "Conflict (MODEL_EXISTS, MODEL_ARCHIVED, …)"),
         (413, "Request body too large"),
+        (415, "Request body is not JSON (UNSUPPORTED_MEDIA_TYPE)"),
         (422, "Request does not match the schema (VALIDATION_FAILED)"),
         (503, "Database unavailable"),
     ]
