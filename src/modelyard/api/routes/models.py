@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
-from modelyard.api.deps import Actor, Db
+from modelyard.api.deps import Actor, Db, run
 from modelyard.api.errors import ERROR_RESPONSES
 from modelyard.api.schemas import (
     AliasTarget,
@@ -34,13 +34,15 @@ Key = Annotated[str, Path(max_length=200)]
 
 
 @router.post("", status_code=201)
-def create_model(body: ModelCreate, db: Db, actor: Actor) -> ModelOut:
-    m = models.create_model(db, actor, body.namespace, body.name, body.description, body.tags)
+async def create_model(body: ModelCreate, db: Db, actor: Actor) -> ModelOut:
+    m = await run(
+        db, models.create_model, db, actor, body.namespace, body.name, body.description, body.tags
+    )
     return ModelOut.of(m)
 
 
 @router.get("")
-def search_models(
+async def search_models(
     db: Db,
     filter: FilterQ = None,
     q: TextQ = None,
@@ -49,47 +51,61 @@ def search_models(
     page_token: TokenQ = None,
     include_archived: bool = False,
 ) -> PageOut[ModelOut]:
-    page = search.search_models(db, filter, q, order_by, page_size, page_token, include_archived)
+    page = await run(
+        db, search.search_models, db, filter, q, order_by, page_size, page_token, include_archived
+    )
     return PageOut(items=[ModelOut.of(m) for m in page.items], next_page_token=page.next_page_token)
 
 
 @router.get("/{namespace}/{name}")
-def get_model(namespace: str, name: str, db: Db) -> ModelOut:
-    return ModelOut.of(models.get_model(db, namespace, name))
+async def get_model(namespace: str, name: str, db: Db) -> ModelOut:
+    return ModelOut.of(await run(db, models.get_model, db, namespace, name))
 
 
 @router.patch("/{namespace}/{name}")
-def update_model(namespace: str, name: str, body: ModelUpdate, db: Db, actor: Actor) -> ModelOut:
-    return ModelOut.of(models.update_model(db, actor, namespace, name, body.description))
+async def update_model(
+    namespace: str, name: str, body: ModelUpdate, db: Db, actor: Actor
+) -> ModelOut:
+    return ModelOut.of(
+        await run(db, models.update_model, db, actor, namespace, name, body.description)
+    )
 
 
 @router.post("/{namespace}/{name}/archive")
-def archive_model(namespace: str, name: str, db: Db, actor: Actor) -> ModelOut:
-    return ModelOut.of(models.archive_model(db, actor, namespace, name))
+async def archive_model(namespace: str, name: str, db: Db, actor: Actor) -> ModelOut:
+    return ModelOut.of(await run(db, models.archive_model, db, actor, namespace, name))
 
 
 @router.put("/{namespace}/{name}/risk")
-def set_risk(namespace: str, name: str, body: RiskUpdate, db: Db, actor: Actor) -> ModelOut:
-    return ModelOut.of(models.set_risk(db, actor, namespace, name, body.level, body.reason))
+async def set_risk(namespace: str, name: str, body: RiskUpdate, db: Db, actor: Actor) -> ModelOut:
+    return ModelOut.of(
+        await run(db, models.set_risk, db, actor, namespace, name, body.level, body.reason)
+    )
 
 
 @router.put("/{namespace}/{name}/tags/{key}")
-def set_tag(namespace: str, name: str, key: Key, body: TagValue, db: Db, actor: Actor) -> ModelOut:
-    return ModelOut.of(models.set_model_tag(db, actor, namespace, name, key, body.value))
+async def set_tag(
+    namespace: str, name: str, key: Key, body: TagValue, db: Db, actor: Actor
+) -> ModelOut:
+    return ModelOut.of(
+        await run(db, models.set_model_tag, db, actor, namespace, name, key, body.value)
+    )
 
 
 @router.delete("/{namespace}/{name}/tags/{key}")
-def remove_tag(namespace: str, name: str, key: Key, db: Db, actor: Actor) -> ModelOut:
-    return ModelOut.of(models.remove_model_tag(db, actor, namespace, name, key))
+async def remove_tag(namespace: str, name: str, key: Key, db: Db, actor: Actor) -> ModelOut:
+    return ModelOut.of(await run(db, models.remove_model_tag, db, actor, namespace, name, key))
 
 
 @router.put("/{namespace}/{name}/aliases/{alias}")
-def set_alias(
+async def set_alias(
     namespace: str, name: str, alias: Key, body: AliasTarget, db: Db, actor: Actor
 ) -> ModelOut:
-    return ModelOut.of(aliases.set_alias(db, actor, namespace, name, alias, body.version))
+    return ModelOut.of(
+        await run(db, aliases.set_alias, db, actor, namespace, name, alias, body.version)
+    )
 
 
 @router.delete("/{namespace}/{name}/aliases/{alias}")
-def remove_alias(namespace: str, name: str, alias: Key, db: Db, actor: Actor) -> ModelOut:
-    return ModelOut.of(aliases.remove_alias(db, actor, namespace, name, alias))
+async def remove_alias(namespace: str, name: str, alias: Key, db: Db, actor: Actor) -> ModelOut:
+    return ModelOut.of(await run(db, aliases.remove_alias, db, actor, namespace, name, alias))

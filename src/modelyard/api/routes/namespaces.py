@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Query
 
-from modelyard.api.deps import Actor, Db
+from modelyard.api.deps import Actor, Db, run
 from modelyard.api.errors import ERROR_RESPONSES
 from modelyard.api.schemas import NamespaceCreate, NamespaceOut, NamespaceUpdate, PageOut
 from modelyard.services import namespaces as svc
@@ -13,30 +13,36 @@ router = APIRouter(prefix="/api/v1/namespaces", tags=["namespaces"], responses=E
 
 
 @router.post("", status_code=201)
-def create_namespace(body: NamespaceCreate, db: Db, actor: Actor) -> NamespaceOut:
-    return NamespaceOut.of(svc.create_namespace(db, actor, body.name, body.description))
+async def create_namespace(body: NamespaceCreate, db: Db, actor: Actor) -> NamespaceOut:
+    return NamespaceOut.of(
+        await run(db, svc.create_namespace, db, actor, body.name, body.description)
+    )
 
 
 @router.get("")
-def list_namespaces(
+async def list_namespaces(
     db: Db, page_size: int | None = None, page_token: str | None = Query(None, max_length=4096)
 ) -> PageOut[NamespaceOut]:
-    page = svc.list_namespaces(db, page_size, page_token)
+    page = await run(db, svc.list_namespaces, db, page_size, page_token)
     return PageOut(
         items=[NamespaceOut.of(n) for n in page.items], next_page_token=page.next_page_token
     )
 
 
 @router.get("/{namespace}")
-def get_namespace(namespace: str, db: Db) -> NamespaceOut:
-    return NamespaceOut.of(svc.get_namespace(db, namespace))
+async def get_namespace(namespace: str, db: Db) -> NamespaceOut:
+    return NamespaceOut.of(await run(db, svc.get_namespace, db, namespace))
 
 
 @router.patch("/{namespace}")
-def update_namespace(namespace: str, body: NamespaceUpdate, db: Db, actor: Actor) -> NamespaceOut:
-    return NamespaceOut.of(svc.update_namespace(db, actor, namespace, body.description))
+async def update_namespace(
+    namespace: str, body: NamespaceUpdate, db: Db, actor: Actor
+) -> NamespaceOut:
+    return NamespaceOut.of(
+        await run(db, svc.update_namespace, db, actor, namespace, body.description)
+    )
 
 
 @router.post("/{namespace}/archive")
-def archive_namespace(namespace: str, db: Db, actor: Actor) -> NamespaceOut:
-    return NamespaceOut.of(svc.archive_namespace(db, actor, namespace))
+async def archive_namespace(namespace: str, db: Db, actor: Actor) -> NamespaceOut:
+    return NamespaceOut.of(await run(db, svc.archive_namespace, db, actor, namespace))

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
-from modelyard.api.deps import Actor, Db
+from modelyard.api.deps import Actor, Db, run
 from modelyard.api.errors import ERROR_RESPONSES
 from modelyard.api.routes.models import FilterQ, Key, OrderQ, TextQ, TokenQ
 from modelyard.api.schemas import PageOut, TagValue, VersionCreate, VersionOut, VersionUpdate
@@ -19,17 +19,25 @@ BASE = "/models/{namespace}/{name}/versions"
 
 
 @router.post(BASE, status_code=201)
-def create_version(
+async def create_version(
     namespace: str, name: str, body: VersionCreate, db: Db, actor: Actor
 ) -> VersionOut:
-    v = versions.create_version(
-        db, actor, namespace, name, body.description, body.tags, body.metrics
+    v = await run(
+        db,
+        versions.create_version,
+        db,
+        actor,
+        namespace,
+        name,
+        body.description,
+        body.tags,
+        body.metrics,
     )
     return VersionOut.of(v)
 
 
 @router.get(BASE)
-def list_versions(
+async def list_versions(
     namespace: str,
     name: str,
     db: Db,
@@ -40,8 +48,12 @@ def list_versions(
     page_token: TokenQ = None,
     include_archived: bool = False,
 ) -> PageOut[VersionOut]:
-    models.get_model(db, namespace, name)  # MODEL_NOT_FOUND rather than an empty page
-    page = search.search_versions(
+    await run(
+        db, models.get_model, db, namespace, name
+    )  # MODEL_NOT_FOUND rather than an empty page
+    page = await run(
+        db,
+        search.search_versions,
         db,
         filter,
         q,
@@ -57,40 +69,58 @@ def list_versions(
 
 
 @router.get(BASE + "/{version}")
-def get_version(namespace: str, name: str, version: Number, db: Db) -> VersionOut:
-    return VersionOut.of(versions.get_version(db, namespace, name, version))
+async def get_version(namespace: str, name: str, version: Number, db: Db) -> VersionOut:
+    return VersionOut.of(await run(db, versions.get_version, db, namespace, name, version))
 
 
 @router.patch(BASE + "/{version}")
-def update_version(
+async def update_version(
     namespace: str, name: str, version: Number, body: VersionUpdate, db: Db, actor: Actor
 ) -> VersionOut:
-    v = versions.update_version(db, actor, namespace, name, version, body.description, body.metrics)
+    v = await run(
+        db,
+        versions.update_version,
+        db,
+        actor,
+        namespace,
+        name,
+        version,
+        body.description,
+        body.metrics,
+    )
     return VersionOut.of(v)
 
 
 @router.post(BASE + "/{version}/archive")
-def archive_version(namespace: str, name: str, version: Number, db: Db, actor: Actor) -> VersionOut:
-    return VersionOut.of(versions.archive_version(db, actor, namespace, name, version))
+async def archive_version(
+    namespace: str, name: str, version: Number, db: Db, actor: Actor
+) -> VersionOut:
+    return VersionOut.of(
+        await run(db, versions.archive_version, db, actor, namespace, name, version)
+    )
 
 
 @router.put(BASE + "/{version}/tags/{key}")
-def set_version_tag(
+async def set_version_tag(
     namespace: str, name: str, version: Number, key: Key, body: TagValue, db: Db, actor: Actor
 ) -> VersionOut:
-    v = versions.set_version_tag(db, actor, namespace, name, version, key, body.value)
+    v = await run(
+        db, versions.set_version_tag, db, actor, namespace, name, version, key, body.value
+    )
     return VersionOut.of(v)
 
 
 @router.delete(BASE + "/{version}/tags/{key}")
-def remove_version_tag(
+async def remove_version_tag(
     namespace: str, name: str, version: Number, key: Key, db: Db, actor: Actor
 ) -> VersionOut:
-    return VersionOut.of(versions.remove_version_tag(db, actor, namespace, name, version, key))
+    return VersionOut.of(
+        await run(db, versions.remove_version_tag, db, actor, namespace, name, version, key)
+    )
 
 
 @router.get("/versions")
-def search_versions(
+async def search_versions(
     db: Db,
     filter: FilterQ = None,
     q: TextQ = None,
@@ -99,14 +129,16 @@ def search_versions(
     page_token: TokenQ = None,
     include_archived: bool = False,
 ) -> PageOut[VersionOut]:
-    page = search.search_versions(db, filter, q, order_by, page_size, page_token, include_archived)
+    page = await run(
+        db, search.search_versions, db, filter, q, order_by, page_size, page_token, include_archived
+    )
     return PageOut(
         items=[VersionOut.of(v) for v in page.items], next_page_token=page.next_page_token
     )
 
 
 @router.get("/resolve")
-def resolve(
+async def resolve(
     db: Db,
     ref: Annotated[
         str,
@@ -115,4 +147,4 @@ def resolve(
         ),
     ],
 ) -> VersionOut:
-    return VersionOut.of(references.resolve(db, ref))
+    return VersionOut.of(await run(db, references.resolve, db, ref))
