@@ -8,25 +8,16 @@ command line (CI runs ``alembic upgrade head`` and ``alembic check``), from ``-x
 from __future__ import annotations
 
 import os
-from typing import Any
 
 from alembic import context
 from sqlalchemy import Connection
 
 from modelyard.db.engine import make_engine
+from modelyard.db.migrate import include_name
 from modelyard.db.tables import Base
 
 config = context.config
 target_metadata = Base.metadata
-
-# Objects made by hand in migrations that the typed tables do not describe.
-_FULLTEXT_NAMES = {"search_fts", "ix_search_documents_body_tsv"}
-
-
-def _include_name(name: str | None, type_: str, parent_names: Any) -> bool:
-    if name is None:
-        return True
-    return not (name in _FULLTEXT_NAMES or name.startswith("search_fts_"))
 
 
 def _run(connection: Connection) -> None:
@@ -34,7 +25,7 @@ def _run(connection: Connection) -> None:
         connection=connection,
         target_metadata=target_metadata,
         render_as_batch=True,
-        include_name=_include_name,
+        include_name=include_name,
         compare_type=True,
     )
     with context.begin_transaction():

@@ -1,0 +1,139 @@
+"""The migrations and the typed tables agree, on SQLite and PostgreSQL.
+
+Each test gets an empty database of its own (never the shared, migrated test database) and
+drives Alembic the way the ``alembic`` command line does (``-x url=...``, through env.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Engine, create_engine, inspect, text
+from sqlalchemy.engine import make_url
+
+from modelyard.db import migrate
+from modelyard.db.migrate import include_name
+from modelyard.db.tables import Base
+from tests.conftest import PG_ADMIN_URL, REQUIRE_PG
+
+
+def _admin() -> Engine:
+    return create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'empty.db'}"
+        return
+    name = f"modelyard_migrations_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    admin = _admin()
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:
+        if REQUIRE_PG:
+            pytest.fail(f"PostgreSQL required but unreachable: {exc}")
+        pytest.skip("PostgreSQL unreachable")
+    yield make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def _alembic(url: str) -> Config:
+    """A Config as the command line builds it for ``alembic -x url=<url> …``."""
+    cfg = Config(cmd_opts=argparse.Namespace(x=[f"url={url}"]))
+    cfg.set_main_option("script_location", str(migrate.MIGRATIONS))
+    return cfg
+
+
+def _differences(url: str) -> list[object]:
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            context = MigrationContext.configure(
+                conn, opts={"include_name": include_name, "compare_type": True}
+            )
+            return list(compare_metadata(context, Base.metadata))
+    finally:
+        engine.dispose()
+
+
+def _tables(url: str) -> set[str]:
+    engine = create_engine(url)
+    try:
+        return set(inspect(engine).get_table_names())
+    finally:
+        engine.dispose()
+
+
+def test_upgrade_head_matches_the_tables_exactly(empty_url: str) -> None:
+    command.upgrade(_alembic(empty_url), "head")
+    assert _differences(empty_url) == []
+    command.check(_alembic(empty_url))  # what CI's `alembic check` runs, through env.py
+
+
+def test_downgrade_to_base_then_upgrade_to_head(empty_url: str) -> None:
+    cfg = _alembic(empty_url)
+    command.upgrade(cfg, "head")
+    command.downgrade(cfg, "base")
+    assert _tables(empty_url) == {"alembic_version"}
+    command.upgrade(cfg, "head")
+    assert {t.name for t in Base.metadata.sorted_tables} <= _tables(empty_url)
+    assert _differences(empty_url) == []
+
+
+def test_upgrade_creates_the_fulltext_index(empty_url: str) -> None:
+    command.upgrade(_alembic(empty_url), "head")
+    engine = create_engine(empty_url)
+    try:
+        with engine.connect() as conn:
+            if engine.dialect.name == "sqlite":
+                names = set(conn.scalars(text("SELECT name FROM sqlite_master")))
+                assert {"search_fts", "search_fts_ai", "search_fts_ad", "search_fts_au"} <= names
+            else:
+                indexes = set(conn.scalars(text("SELECT indexname FROM pg_indexes")))
+                assert "ix_search_documents_body_tsv" in indexes
+    finally:
+        engine.dispose()
+
+
+def test_migrate_upgrade_reaches_head_and_is_then_a_no_op(empty_url: str) -> None:
+    engine = create_engine(empty_url)
+    try:
+        migrate.upgrade(engine)
+        assert migrate.current_revision(engine) == migrate.head_revision()
+        migrate.upgrade(engine)
+        assert migrate.current_revision(engine) == migrate.head_revision()
+    finally:
+        engine.dispose()
+    assert _differences(empty_url) == []
+
+
+@pytest.mark.parametrize(
+    ("name", "included"),
+    [
+        ("models", True),
+        ("versions", True),
+        ("search_documents", True),
+        (None, True),
+        ("search_fts", False),
+        ("search_fts_data", False),
+        ("search_fts_idx", False),
+        ("ix_search_documents_body_tsv", False),
+    ],
+)
+def test_include_name_skips_only_the_hand_made_fulltext_objects(
+    name: str | None, included: bool
+) -> None:
+    assert include_name(name, "table", {}) is included
