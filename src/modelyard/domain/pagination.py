@@ -12,7 +12,7 @@ import base64
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from modelyard.domain.errors import InvalidInputError
@@ -71,9 +71,20 @@ def _encode_value(value: Any) -> Any:
     return {"t": value.isoformat()} if isinstance(value, datetime) else value
 
 
+# Every integer sort key (version number, risk rank) lives in a 32-bit column; a larger value
+# from a forged token would overflow the database driver (a 500) instead of matching nothing.
+_INT_KEY_RANGE = range(-(2**31), 2**31)
+
+
 def _decode_value(value: Any) -> Any:
+    """A token is client input: refuse values no database can compare (ValueError)."""
     if isinstance(value, dict) and set(value) == {"t"}:
-        return datetime.fromisoformat(value["t"])
+        when = datetime.fromisoformat(value["t"])
+        return (when if when.tzinfo else when.replace(tzinfo=UTC)).astimezone(UTC)
+    if isinstance(value, int) and value not in _INT_KEY_RANGE:
+        raise ValueError("integer sort key out of range")
+    if isinstance(value, str) and "\x00" in value:
+        raise ValueError("NUL in a sort key")
     return value
 
 
@@ -89,7 +100,8 @@ def decode_page_token(token: str, query_fingerprint: str, width: int) -> tuple[A
         payload = json.loads(raw)
         key = tuple(_decode_value(v) for v in payload["k"])
         ok = payload["q"] == query_fingerprint and len(key) == width
-    except (ValueError, KeyError, TypeError, RecursionError):  # deeply nested JSON recurses
+    # RecursionError: deeply nested JSON; OverflowError: a time that leaves the calendar in UTC
+    except (ValueError, KeyError, TypeError, RecursionError, OverflowError):
         ok = False
     if not ok:
         raise InvalidInputError(
