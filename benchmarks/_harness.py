@@ -30,6 +30,7 @@ import zipfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 import httpx
 
@@ -170,10 +171,8 @@ class ServerProcess:
             return
         pids = self.tree()
         _signal_group(self.pid, signal.SIGTERM)
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):
             self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            pass
         _signal_group(self.pid, signal.SIGKILL)
         for pid in pids:  # stragglers that left the process group
             with contextlib.suppress(ProcessLookupError, PermissionError):
@@ -273,30 +272,25 @@ def ensure_mlflow_venv(
         plain = subprocess.run([*pip, f"mlflow=={version}"], capture_output=True, text=True)
         if plain.returncode != 0:
             say(f"plain install failed ({_last_line(plain.stderr)}); installing with --no-deps")
-            _install_mlflow_no_deps(venv, pip, version)
+            log = venv / "install.log"
+            with log.open("w") as out:
+                try:
+                    _install_mlflow_no_deps(venv, pip, version, out)
+                except subprocess.CalledProcessError:
+                    say(log.read_text()[-3000:])
+                    raise
         marker.write_text(json.dumps(mlflow_versions(python)))
     return mlflow_versions(python)
 
 
-def _install_mlflow_no_deps(venv: Path, pip: list[str], version: str) -> None:
+def _install_mlflow_no_deps(venv: Path, pip: list[str], version: str, out: IO[str]) -> None:
     wheels = venv / "wheels"
-    subprocess.run(
-        [
-            str(venv / "bin" / "python"),
-            "-m",
-            "pip",
-            "download",
-            "--quiet",
-            "--no-deps",
-            "-d",
-            str(wheels),
-            f"mlflow=={version}",
-        ],
-        check=True,
-    )
+    python = str(venv / "bin" / "python")
+    download = [python, "-m", "pip", "download", "--quiet", "--no-deps", "-d", str(wheels)]
+    subprocess.run([*download, f"mlflow=={version}"], check=True, stdout=out, stderr=out)
     wheel = next(wheels.glob(f"mlflow-{version}-*.whl"))
-    subprocess.run([*pip, *_runtime_requirements(wheel, version)], check=True)
-    subprocess.run([*pip, "--no-deps", str(wheel)], check=True)
+    for step in (_runtime_requirements(wheel, version), ["--no-deps", str(wheel)]):
+        subprocess.run([*pip, *step], check=True, stdout=out, stderr=subprocess.STDOUT)
 
 
 def _runtime_requirements(wheel: Path, version: str) -> list[str]:

@@ -47,7 +47,7 @@ from rich.console import Console
 from rich.table import Table
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import _harness as h  # noqa: E402  (sibling module of a script, not a package)
+import _harness as h  # sibling module of a script, not a package
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO = BENCH_DIR.parent
@@ -59,7 +59,7 @@ SEED_MODELS = 100
 NAMESPACE = "bench"
 MODES = ("keep-alive", "new-conn")
 
-console = Console()
+console = Console(width=None if sys.stdout.isatty() else 160)
 
 
 @dataclass(frozen=True)
@@ -360,6 +360,7 @@ def _batch_summary(
         "cpu_ms_per_req": cpu[0] * 1000 / max(done, 1),
         "serving_cpu_ms_per_req": cpu[1] * 1000 / max(done, 1),
         "client_cpu_ms_per_req": client * 1000 / max(done, 1),
+        "loadavg_1m": os.getloadavg()[0],  # the machine is shared: a busy one explains outliers
         "responses": [r for _, r in flat],  # dropped before the JSON is written
     }
 
@@ -439,7 +440,7 @@ def _warm_workload(run: Run, counts: Counts) -> None:
     with make_client(run.base_url, "keep-alive") as c:
         _model(c, api, "warm-v")
     for mode in MODES:
-        measure(run, mode, lambda c, i: api.create_model(c, f"warm-{mode}-{i}"), w)
+        measure(run, mode, lambda c, i, m=mode: api.create_model(c, f"warm-{m}-{i}"), w)
         measure(run, mode, lambda c, i: api.create_version(c, "warm-v", "t0"), w)
         measure(run, mode, lambda c, i: api.get_alias(c, "alias-m", "champion"), w)
         measure(run, mode, lambda c, i: c.get(api.health_path), w)
@@ -721,11 +722,14 @@ def targets(
             "pass": None if v is None else v <= 2,
         }
     )
-    for name in ("rss_after_start_mb", "rss_after_workload_mb"):
+    for name, when in (
+        ("rss_after_start_mb", "after start"),
+        ("rss_after_workload_mb", "after workload"),
+    ):
         v = xmed(my_x, name)
         rows.append(
             {
-                "target": f"idle RSS ({name.removeprefix('rss_').removesuffix('_mb').replace('_', ' ')}) <= 150 MB",
+                "target": f"idle RSS ({when}) <= 150 MB",
                 "value": v,
                 "unit": "MB",
                 "pass": None if v is None else v <= 150,
@@ -740,7 +744,7 @@ def targets(
 def fmt_spread(s: dict[str, float] | None) -> str:
     if not s or not s.get("n"):
         return "-"
-    return f"{_num(s['median'])} ({_num(s['min'])}–{_num(s['max'])})"
+    return f"{_num(s['median'])} ({_num(s['min'])}-{_num(s['max'])})"
 
 
 def _num(v: float) -> str:
@@ -751,8 +755,8 @@ def _num(v: float) -> str:
 
 def print_tables(summary: Results) -> None:
     my, ml = summary.get("modelyard", {}), summary.get("mlflow", {})
-    table = Table(title="Registry metadata: Modelyard vs MLflow (median (min–max) of repeats)")
-    for col in ("operation", "metric", "Modelyard", "MLflow best", "MLflow config", "Modelyard ×"):
+    table = Table(title="Registry metadata: Modelyard vs MLflow (median (min-max) of repeats)")
+    for col in ("operation", "metric", "Modelyard", "MLflow best", "MLflow config", "Modelyard x"):
         table.add_column(col, overflow="fold")
     ops = list(dict.fromkeys([*my.get("ops", {}), *ml.get("ops", {})]))
     for op in ops:
@@ -766,7 +770,7 @@ def print_tables(summary: Results) -> None:
                 fmt_spread(a and a["spread"]),
                 fmt_spread(b and b["spread"]),
                 b["config"] if b else "-",
-                f"{r:.1f}×" if r else "-",
+                f"{r:.1f}x" if r else "-",
                 end_section=i == len(METRICS) - 1,
             )
     for name, label in (
@@ -783,7 +787,7 @@ def print_tables(summary: Results) -> None:
             fmt_spread(a and a["spread"]),
             fmt_spread(b and b["spread"]),
             b["config"] if b else "-",
-            f"{r:.1f}×" if r else "-",
+            f"{r:.1f}x" if r else "-",
         )
     console.print(table)
     tt = Table(title="Targets (Modelyard)")
