@@ -10,7 +10,7 @@ from prometheus_client import CollectorRegistry
 
 from modelyard import __version__
 from modelyard.api import errors
-from modelyard.api.middleware import BodySizeLimit, RequestContext
+from modelyard.api.middleware import BodySizeLimit, RefuseNulInPath, RequestContext
 from modelyard.api.routes import health, models, namespaces, versions
 from modelyard.db.engine import Database
 from modelyard.settings import Settings
@@ -50,5 +50,6 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     app.add_middleware(
         BodySizeLimit, limit=settings.max_request_body_bytes, exempt_prefixes=("/api/v1/blobs",)
     )
+    app.add_middleware(RefuseNulInPath)
     app.add_middleware(RequestContext, registry=app.state.metrics)
     return app

@@ -1,4 +1,5 @@
-"""Pure ASGI middleware (cheaper than BaseHTTPMiddleware): request ids, body size limit, metrics."""
+"""Pure ASGI middleware (cheaper than BaseHTTPMiddleware): request ids, body size limit, metrics,
+NUL in paths."""
 
 from __future__ import annotations
 
@@ -117,18 +118,39 @@ def _content_length(scope: Scope) -> int | None:
 
 
 async def _too_large(send: Send, limit: int) -> None:
-    body: dict[str, Any] = {
-        "error": {
-            "code": "PAYLOAD_TOO_LARGE",
-            "message": f"request body is larger than {limit} bytes",
-            "details": {"limit": limit},
-        }
-    }
+    message = f"request body is larger than {limit} bytes"
+    await send_error(send, 413, "PAYLOAD_TOO_LARGE", message, {"limit": limit})
+
+
+class RefuseNulInPath:
+    """Refuses a path with a NUL character (``%00``) with 400 BAD_REQUEST.
+
+    No name, alias or tag key can contain NUL, and PostgreSQL cannot even compare text holding
+    one: a look-up by such a path parameter would fail in the driver (a 500) on PostgreSQL while
+    SQLite answers 404. Refusing it here, once, gives one answer on both databases.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and "\x00" in scope["path"]:
+            message = "the request path contains a NUL character (%00)"
+            await send_error(send, 400, "BAD_REQUEST", message, {})
+            return
+        await self.app(scope, receive, send)
+
+
+async def send_error(
+    send: Send, status: int, code: str, message: str, details: dict[str, Any]
+) -> None:
+    """The one error shape, for middleware that answers before the app's exception handlers."""
+    body = {"error": {"code": code, "message": message, "details": details}}
     raw = json.dumps(body).encode()
     await send(
         {
             "type": "http.response.start",
-            "status": 413,
+            "status": status,
             "headers": [
                 (b"content-type", b"application/json"),
                 (b"content-length", str(len(raw)).encode()),
