@@ -92,10 +92,12 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 
 
 def _empty_tables(url: str) -> None:
+    # DELETE, children first, not TRUNCATE: on the few rows a test leaves, DELETE takes ~20 ms
+    # and TRUNCATE ~300-500 ms (new files, fsync), which dominated the PostgreSQL test time.
     engine = create_engine(url)
-    names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
     with engine.begin() as conn:
-        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        for table in reversed(Base.metadata.sorted_tables):
+            conn.execute(table.delete())
     engine.dispose()
 
 
