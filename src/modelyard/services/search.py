@@ -55,7 +55,7 @@ def search_models(
     include_archived: bool = False,
 ) -> Page[Model]:
     order = parse_order_by(order_by, MODEL_ORDER, "namespace, name")
-    stmt = select(ModelRow)
+    stmt = select(ModelRow.__table__)  # Core rows: no ORM entity loading on the hot path
     if not include_archived:
         stmt = stmt.where(ModelRow.archived_at.is_(None))
     with db.read() as s:
@@ -77,8 +77,8 @@ def search_versions(
     model: tuple[str, str] | None = None,
 ) -> Page[Version]:
     order = parse_order_by(order_by, VERSION_ORDER, "created_at DESC")
-    stmt: Select[Any] = select(VersionRow, ModelRow.risk_level).join(
-        ModelRow, ModelRow.id == VersionRow.model_id
+    stmt: Select[Any] = select(VersionRow.__table__, ModelRow.risk_level).join(
+        ModelRow.__table__, ModelRow.id == VersionRow.model_id
     )
     if model is not None:
         stmt = stmt.where(VersionRow.namespace == model[0], VersionRow.model_name == model[1])
@@ -124,7 +124,8 @@ def _page(
         _check_key(key, order)
         stmt = stmt.where(after_key(order, target, key))
     keys = sort_key_columns(order, target)
-    stmt = stmt.add_columns(*keys).order_by(*order_clauses(order, target)).limit(size + 1)
+    labelled = [key.label(f"sort_key_{i}") for i, key in enumerate(keys)]
+    stmt = stmt.add_columns(*labelled).order_by(*order_clauses(order, target)).limit(size + 1)
     result = list(s.execute(stmt).all())
     more = len(result) > size
     result = result[:size]
@@ -133,7 +134,7 @@ def _page(
     if more:
         last = tuple(result[-1][-width:])
         token = encode_page_token((*last[:-1], str(last[-1])), print_)
-    rows = [r[0] if target is MODELS else (r[0], r[1]) for r in result]
+    rows = [r if target is MODELS else (r, r.risk_level) for r in result]
     return rows, token
 
 
