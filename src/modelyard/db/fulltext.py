@@ -13,7 +13,7 @@ import re
 import uuid
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, func, insert, literal_column, select, text
+from sqlalchemy import ColumnElement, Select, delete, func, insert, literal_column, select, text
 from sqlalchemy.orm import Session
 
 from modelyard.db.tables import SearchDocumentRow
@@ -45,7 +45,7 @@ def matching_ids(dialect: str, kind: str, query: str) -> ColumnElement[bool] | A
         return select(docs.entity_id).where(docs.kind == kind)
     if dialect == "sqlite":
         match = " AND ".join(f'"{t}"*' for t in terms)
-        fts = (
+        fts: Select[Any] = (
             select(literal_column("rowid"))
             .select_from(text("search_fts"))
             .where(text("search_fts MATCH :fts_query").bindparams(fts_query=match))

@@ -8,7 +8,9 @@ come in as parameters; results are Core rows whose attribute names match the ORM
 
 from __future__ import annotations
 
-from sqlalchemy import bindparam, func, insert, select, update
+from typing import cast
+
+from sqlalchemy import Table, bindparam, func, insert, select, update
 
 from modelyard.db.tables import (
     AliasRow,
@@ -20,9 +22,11 @@ from modelyard.db.tables import (
 )
 from modelyard.db.types import UTCDateTime
 
-M = ModelRow.__table__
-V = VersionRow.__table__
-A = AliasRow.__table__
+M = cast(Table, ModelRow.__table__)
+V = cast(Table, VersionRow.__table__)
+A = cast(Table, AliasRow.__table__)
+T = cast(Table, VersionTagRow.__table__)
+MT = cast(Table, ModelTagRow.__table__)
 
 # The next version number of a writable model, in the creating transaction (row-locked on
 # PostgreSQL by the UPDATE itself). No row: the model is missing or archived.
@@ -40,8 +44,8 @@ NEXT_VERSION_NUMBER = (
 )
 
 INSERT_VERSION = insert(V)
-INSERT_VERSION_TAGS = insert(VersionTagRow.__table__)
-INSERT_SEARCH_DOCUMENT = insert(SearchDocumentRow.__table__)
+INSERT_VERSION_TAGS = insert(T)
+INSERT_SEARCH_DOCUMENT = insert(cast(Table, SearchDocumentRow.__table__))
 
 MODEL_BY_NAME = select(M).where(
     M.c.namespace == bindparam("namespace"), M.c.name == bindparam("name")
@@ -79,18 +83,14 @@ LATEST_VERSION = _NEWEST.where(V.c.archived_at.is_(None))
 NEWEST_IN_STAGE = _NEWEST.where(V.c.archived_at.is_(None), V.c.stage == bindparam("stage"))
 NEWEST_WITH_DIGEST = _NEWEST.where(V.c.manifest_digest == bindparam("digest"))
 
-VERSION_TAGS = select(VersionTagRow.__table__).where(
-    VersionTagRow.__table__.c.version_id.in_(bindparam("ids", expanding=True))
-)
+VERSION_TAGS = select(T).where(T.c.version_id.in_(bindparam("ids", expanding=True)))
 VERSION_ALIASES = (
     select(A.c.version_id, A.c.alias)
     .where(A.c.version_id.in_(bindparam("ids", expanding=True)))
     .order_by(A.c.alias)
 )
 
-MODEL_TAGS = select(ModelTagRow.__table__).where(
-    ModelTagRow.__table__.c.model_id.in_(bindparam("ids", expanding=True))
-)
+MODEL_TAGS = select(MT).where(MT.c.model_id.in_(bindparam("ids", expanding=True)))
 MODEL_ALIASES = select(A.c.model_id, A.c.alias, A.c.version_number).where(
     A.c.model_id.in_(bindparam("ids", expanding=True))
 )

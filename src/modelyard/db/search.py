@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import ColumnElement, and_, case, exists, false, or_, true
 from sqlalchemy.orm import InstrumentedAttribute
@@ -144,9 +144,9 @@ def _apply(column: Any, c: Comparison, value: Any = None) -> ColumnElement[bool]
         case "ILIKE":
             return column.ilike(v, escape=LIKE_ESCAPE)  # type: ignore[no-any-return]
         case "IN":
-            return column.in_(list(v)) if v else false()  # type: ignore[no-any-return]
+            return column.in_(list(cast(tuple[Any, ...], v))) if v else false()
         case "NOT IN":
-            return column.not_in(list(v)) if v else true()  # type: ignore[no-any-return]
+            return column.not_in(list(cast(tuple[Any, ...], v))) if v else true()
     raise AssertionError(f"unknown operator {c.op}")
 
 

@@ -68,7 +68,7 @@ def _exists(namespace: str, name: str) -> ConflictError:
 def _index(s: Session, row: ModelRow, tags: dict[str, str] | None = None) -> None:
     if tags is None:
         stmt = select(ModelTagRow.key, ModelTagRow.value).where(ModelTagRow.model_id == row.id)
-        tags = {key: value for key, value in s.execute(stmt)}
+        tags = {t.key: t.value for t in s.execute(stmt)}
     parts = [row.namespace, row.name, row.description, *tags.keys(), *tags.values()]
     fulltext.put_document(s, row.id, "model", *parts)
 
