@@ -20,7 +20,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from modelyard.domain.errors import UnavailableError
+from modelyard.domain.errors import ConflictError, UnavailableError
 
 _WRITE = "modelyard_write"
 
@@ -107,11 +107,25 @@ def _unavailable_as_503() -> Iterator[None]:
     try:
         yield
     except OperationalError as exc:
+        if _is_rollback_request(exc):
+            raise ConflictError(
+                "CONFLICT", "a concurrent change won; retry the request", sqlstate=_sqlstate(exc)
+            ) from exc
         if _is_connection_error(exc):
             raise UnavailableError(
                 "DATABASE_UNAVAILABLE", "the metadata database cannot be reached"
             ) from exc
         raise
+
+
+def _is_rollback_request(exc: OperationalError) -> bool:
+    """PostgreSQL's SQLSTATE class 40 (deadlock detected, serialization failure): the database
+    rolled the transaction back because a concurrent one won; retrying is the cure."""
+    return _sqlstate(exc).startswith("40")
+
+
+def _sqlstate(exc: OperationalError) -> str:
+    return str(getattr(exc.orig, "sqlstate", "") or "")
 
 
 def _is_connection_error(exc: OperationalError) -> bool:
