@@ -1,0 +1,481 @@
+"""Every error path of the API answers with its registry status and the one JSON shape:
+
+    {"error": {"code": "<a code from ERROR_CODES>", "message": "...", "details": {...}}}
+
+``CASES`` holds one or more real HTTP requests per registered code; a guard fails when a code is
+added to ``domain/errors.py`` without a case here. INTERNAL, DATABASE_UNAVAILABLE and CONFLICT
+cannot be provoked by a client against a healthy server, so each has a test of its own below.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import anyio
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import select
+
+from modelyard.api.app import create_app
+from modelyard.db.engine import Database
+from modelyard.db.tables import NamespaceRow
+from modelyard.domain.errors import ERROR_CODES
+from modelyard.settings import Settings
+from tests.support import sync_transport
+
+API = "/api/v1"
+FRAUD = f"{API}/models/risk-team/fraud"
+OWN_TESTS = {"INTERNAL", "DATABASE_UNAVAILABLE", "CONFLICT"}
+
+
+@dataclass(frozen=True)
+class Ctx:
+    http: httpx.Client
+    body_limit: int
+
+
+@dataclass(frozen=True)
+class Case:
+    code: str
+    what: str
+    call: Callable[[Ctx], httpx.Response]
+
+
+def _token(c: Ctx, path: str, **params: Any) -> str:
+    page = c.http.get(path, params={"page_size": 1, **params})
+    assert page.status_code == 200, page.text
+    token = page.json()["next_page_token"]
+    assert token, f"seed data gives {path} {params} a second page"
+    return str(token)
+
+
+def _decode(token: str) -> dict[str, Any]:
+    payload: dict[str, Any] = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+    return payload
+
+
+def _encode(payload: dict[str, Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(payload).encode()).decode().rstrip("=")
+
+
+def _tampered(c: Ctx, path: str, key: Callable[[list[Any]], list[Any]], **params: Any) -> str:
+    """A real token for ``path`` whose sort key ``key`` rewrites (the fingerprint stays valid)."""
+    payload = _decode(_token(c, path, **params))
+    return _encode({**payload, "k": key(payload["k"])})
+
+
+def _get_with_token(
+    path: str, token: Callable[[Ctx], str], **params: Any
+) -> Callable[[Ctx], httpx.Response]:
+    return lambda c: c.http.get(path, params={"page_size": 1, **params, "page_token": token(c)})
+
+
+def _raw(method: str, path: str, body: bytes, content_type: str) -> Callable[[Ctx], httpx.Response]:
+    return lambda c: c.http.request(
+        method, path, content=body, headers={"content-type": content_type}
+    )
+
+
+CASES = [
+    Case(
+        "BAD_REQUEST",
+        "malformed JSON",
+        _raw("POST", f"{API}/namespaces", b'{"name": "x",', "application/json"),
+    ),
+    Case(
+        "BAD_REQUEST",
+        "JSON that is not UTF-8",
+        _raw("POST", f"{API}/namespaces", b'{"name": "\xff"}', "application/json"),
+    ),
+    Case("BAD_REQUEST", "NUL in a path", lambda c: c.http.get(f"{API}/models/risk-team/fr%00aud")),
+    Case(
+        "VALIDATION_FAILED",
+        "unknown body field",
+        lambda c: c.http.patch(FRAUD, json={"risk_level": "low"}),
+    ),
+    Case(
+        "VALIDATION_FAILED",
+        "wrong body type",
+        lambda c: c.http.post(f"{API}/namespaces", json={"name": 7}),
+    ),
+    Case(
+        "VALIDATION_FAILED", "body not an object", lambda c: c.http.post(f"{API}/models", json=[])
+    ),
+    Case(
+        "VALIDATION_FAILED",
+        "query parameter type",
+        lambda c: c.http.get(f"{API}/models", params={"page_size": "ten"}),
+    ),
+    Case("VALIDATION_FAILED", "version number 0", lambda c: c.http.get(f"{FRAUD}/versions/0")),
+    Case(
+        "VALIDATION_FAILED",
+        "non-finite metric",
+        _raw("POST", f"{FRAUD}/versions", b'{"metrics": {"auc": NaN}}', "application/json"),
+    ),
+    Case(
+        "VALIDATION_FAILED",
+        "unknown risk level",
+        lambda c: c.http.put(f"{FRAUD}/risk", json={"level": "extreme", "reason": "why"}),
+    ),
+    Case(
+        "NAME_INVALID",
+        "namespace name",
+        lambda c: c.http.post(f"{API}/namespaces", json={"name": "Risk Team"}),
+    ),
+    Case(
+        "NAME_INVALID",
+        "model name",
+        lambda c: c.http.post(f"{API}/models", json={"namespace": "risk-team", "name": "-x"}),
+    ),
+    Case(
+        "NAME_INVALID", "alias", lambda c: c.http.put(f"{FRAUD}/aliases/Champ", json={"version": 1})
+    ),
+    Case(
+        "NAME_INVALID", "tag key", lambda c: c.http.put(f"{FRAUD}/tags/a%20b", json={"value": "v"})
+    ),
+    Case(
+        "REFERENCE_INVALID",
+        "no model name",
+        lambda c: c.http.get(f"{API}/resolve", params={"ref": "fraud"}),
+    ),
+    Case(
+        "REFERENCE_INVALID",
+        "bad digest",
+        lambda c: c.http.get(f"{API}/resolve", params={"ref": "risk-team/fraud@sha256:xyz"}),
+    ),
+    Case(
+        "FILTER_INVALID",
+        "missing value",
+        lambda c: c.http.get(f"{API}/models", params={"filter": "name = "}),
+    ),
+    Case(
+        "FILTER_INVALID",
+        "unknown field",
+        lambda c: c.http.get(f"{API}/versions", params={"filter": "colour = 'red'"}),
+    ),
+    Case(
+        "ORDER_BY_INVALID",
+        "unknown field",
+        lambda c: c.http.get(f"{API}/models", params={"order_by": "colour"}),
+    ),
+    Case(
+        "ORDER_BY_INVALID",
+        "bad direction",
+        lambda c: c.http.get(f"{API}/versions", params={"order_by": "version SIDEWAYS"}),
+    ),
+    Case(
+        "PAGE_TOKEN_INVALID",
+        "garbage",
+        lambda c: c.http.get(f"{API}/models", params={"page_token": "garbage!"}),
+    ),
+    Case(
+        "PAGE_TOKEN_INVALID",
+        "garbage for namespaces",
+        lambda c: c.http.get(f"{API}/namespaces", params={"page_token": "e30"}),
+    ),
+    Case(
+        "PAGE_TOKEN_INVALID",
+        "token from another query",
+        _get_with_token(
+            f"{API}/models",
+            lambda c: _token(c, f"{API}/models", order_by="name"),
+            order_by="created_at",
+        ),
+    ),
+    Case(
+        "PAGE_TOKEN_INVALID",
+        "token from another resource",
+        _get_with_token(f"{API}/versions", lambda c: _token(c, f"{API}/namespaces")),
+    ),
+    Case(
+        "PAGE_TOKEN_INVALID",
+        "tampered: integer beyond any column",
+        _get_with_token(
+            f"{API}/versions",
+            lambda c: _tampered(c, f"{API}/versions", lambda k: [10**30, k[1]], order_by="version"),
+            order_by="version",
+        ),
+    ),
+    Case(
+        "PAGE_TOKEN_INVALID",
+        "tampered: wrong type",
+        _get_with_token(
+            f"{API}/models",
+            lambda c: _tampered(
+                c, f"{API}/models", lambda k: [1, 2, k[2]], order_by="namespace, name"
+            ),
+            order_by="namespace, name",
+        ),
+    ),
+    Case(
+        "PAGE_TOKEN_INVALID",
+        "tampered: NUL in a name",
+        _get_with_token(
+            f"{API}/namespaces", lambda c: _tampered(c, f"{API}/namespaces", lambda k: ["a\x00"])
+        ),
+    ),
+    Case(
+        "PAGE_TOKEN_INVALID",
+        "tampered: time overflowing in UTC",
+        _get_with_token(
+            f"{API}/models",
+            lambda c: _tampered(
+                c,
+                f"{API}/models",
+                lambda k: [{"t": "0001-01-01T00:00:00+05:00"}, k[1]],
+                order_by="created_at",
+            ),
+            order_by="created_at",
+        ),
+    ),
+    Case(
+        "PAGE_TOKEN_INVALID",
+        "tampered: id not a UUID",
+        _get_with_token(
+            f"{API}/models",
+            lambda c: _tampered(c, f"{API}/models", lambda k: [k[0], k[1], "not-a-uuid"]),
+        ),
+    ),
+    Case(
+        "ALIAS_RESERVED",
+        "latest",
+        lambda c: c.http.put(f"{FRAUD}/aliases/latest", json={"version": 1}),
+    ),
+    Case(
+        "ALIAS_RESERVED",
+        "a stage",
+        lambda c: c.http.put(f"{FRAUD}/aliases/production", json={"version": 1}),
+    ),
+    Case("NOT_FOUND", "unknown route", lambda c: c.http.get(f"{API}/nothing-here")),
+    Case("NAMESPACE_NOT_FOUND", "get", lambda c: c.http.get(f"{API}/namespaces/nobody")),
+    Case(
+        "NAMESPACE_NOT_FOUND",
+        "model in a missing namespace",
+        lambda c: c.http.post(f"{API}/models", json={"namespace": "nobody", "name": "x"}),
+    ),
+    Case("MODEL_NOT_FOUND", "get", lambda c: c.http.get(f"{API}/models/risk-team/nothing")),
+    Case(
+        "MODEL_NOT_FOUND",
+        "list versions",
+        lambda c: c.http.get(f"{API}/models/risk-team/nothing/versions"),
+    ),
+    Case(
+        "MODEL_NOT_FOUND",
+        "resolve",
+        lambda c: c.http.get(f"{API}/resolve", params={"ref": "risk-team/nothing@1"}),
+    ),
+    Case("VERSION_NOT_FOUND", "get", lambda c: c.http.get(f"{FRAUD}/versions/99")),
+    Case(
+        "VERSION_NOT_FOUND",
+        "alias to a missing version",
+        lambda c: c.http.put(f"{FRAUD}/aliases/next", json={"version": 99}),
+    ),
+    Case(
+        "VERSION_NOT_FOUND",
+        "empty stage",
+        lambda c: c.http.get(f"{API}/resolve", params={"ref": "risk-team/fraud@production"}),
+    ),
+    Case("ALIAS_NOT_FOUND", "remove", lambda c: c.http.delete(f"{FRAUD}/aliases/nothing")),
+    Case(
+        "ALIAS_NOT_FOUND",
+        "resolve",
+        lambda c: c.http.get(f"{API}/resolve", params={"ref": "risk-team/fraud@nothing"}),
+    ),
+    Case("TAG_NOT_FOUND", "model tag", lambda c: c.http.delete(f"{FRAUD}/tags/nothing")),
+    Case(
+        "TAG_NOT_FOUND", "version tag", lambda c: c.http.delete(f"{FRAUD}/versions/1/tags/nothing")
+    ),
+    Case("METHOD_NOT_ALLOWED", "DELETE a collection", lambda c: c.http.delete(f"{API}/models")),
+    Case("METHOD_NOT_ALLOWED", "PUT a model", lambda c: c.http.put(FRAUD, json={})),
+    Case(
+        "NAMESPACE_EXISTS",
+        "create twice",
+        lambda c: c.http.post(f"{API}/namespaces", json={"name": "risk-team"}),
+    ),
+    Case(
+        "MODEL_EXISTS",
+        "create twice",
+        lambda c: c.http.post(f"{API}/models", json={"namespace": "risk-team", "name": "fraud"}),
+    ),
+    Case(
+        "NAMESPACE_ARCHIVED",
+        "new model",
+        lambda c: c.http.post(f"{API}/models", json={"namespace": "old-team", "name": "x"}),
+    ),
+    Case(
+        "MODEL_ARCHIVED",
+        "update",
+        lambda c: c.http.patch(f"{API}/models/risk-team/retired", json={"description": "d"}),
+    ),
+    Case(
+        "MODEL_ARCHIVED",
+        "new version",
+        lambda c: c.http.post(f"{API}/models/risk-team/retired/versions", json={}),
+    ),
+    Case(
+        "VERSION_ARCHIVED",
+        "update",
+        lambda c: c.http.patch(f"{FRAUD}/versions/3", json={"description": "d"}),
+    ),
+    Case(
+        "VERSION_ARCHIVED",
+        "alias to it",
+        lambda c: c.http.put(f"{FRAUD}/aliases/old", json={"version": 3}),
+    ),
+    Case(
+        "PAYLOAD_TOO_LARGE",
+        "body over the limit",
+        lambda c: c.http.post(
+            f"{API}/namespaces", json={"name": "big", "description": "x" * c.body_limit}
+        ),
+    ),
+    Case(
+        "UNSUPPORTED_MEDIA_TYPE",
+        "JSON sent as text/plain",
+        _raw("POST", f"{API}/namespaces", b'{"name": "plain"}', "text/plain"),
+    ),
+    Case(
+        "UNSUPPORTED_MEDIA_TYPE",
+        "form encoded",
+        _raw("PATCH", FRAUD, b"description=d", "application/x-www-form-urlencoded"),
+    ),
+]
+
+
+def _seed(http: httpx.Client) -> None:
+    """risk-team/fraud with versions 1-3 (3 archived), an alias and a tag; risk-team/scorer; an
+    archived model risk-team/retired; an archived namespace old-team."""
+    requests: list[tuple[str, str, dict[str, Any] | None]] = [
+        ("POST", f"{API}/namespaces", {"name": "risk-team"}),
+        ("POST", f"{API}/namespaces", {"name": "old-team"}),
+        ("POST", f"{API}/namespaces/old-team/archive", None),
+        ("POST", f"{API}/models", {"namespace": "risk-team", "name": "fraud"}),
+        ("POST", f"{API}/models", {"namespace": "risk-team", "name": "scorer"}),
+        ("POST", f"{API}/models", {"namespace": "risk-team", "name": "retired"}),
+        ("POST", f"{API}/models/risk-team/retired/archive", None),
+        *[("POST", f"{FRAUD}/versions", {"description": f"v{n}"}) for n in (1, 2, 3)],
+        ("POST", f"{FRAUD}/versions/3/archive", None),
+        ("PUT", f"{FRAUD}/aliases/champion", {"version": 1}),
+        ("PUT", f"{FRAUD}/tags/team", {"value": "fraud"}),
+    ]
+    for method, path, body in requests:
+        response = http.request(method, path, json=body)
+        assert response.status_code in (200, 201), (path, response.text)
+
+
+def shape_problems(response: httpx.Response, code: str) -> list[str]:
+    """What is wrong with ``response`` as the error ``code`` (empty when nothing is)."""
+    problems = []
+    if response.status_code != ERROR_CODES[code].status:
+        problems.append(f"status {response.status_code}, registry says {ERROR_CODES[code].status}")
+    if not response.headers.get("content-type", "").startswith("application/json"):
+        problems.append(f"content-type {response.headers.get('content-type')!r}")
+        return problems
+    body = response.json()
+    error = body.get("error") if isinstance(body, dict) else None
+    if (
+        set(body) != {"error"}
+        or not isinstance(error, dict)
+        or set(error) != {"code", "message", "details"}
+    ):
+        return [*problems, f"shape {body!r}"]
+    if error["code"] != code:
+        problems.append(f"code {error['code']!r}")
+    if not isinstance(error["message"], str) or not error["message"]:
+        problems.append(f"message {error['message']!r}")
+    if not isinstance(error["details"], dict):
+        problems.append(f"details {error['details']!r}")
+    return problems
+
+
+def test_every_error_path_answers_with_its_registry_status_and_the_one_shape(
+    http: httpx.Client, settings: Settings
+) -> None:
+    _seed(http)
+    ctx = Ctx(http, settings.max_request_body_bytes)
+    failures = {}
+    for case in CASES:
+        problems = shape_problems(case.call(ctx), case.code)
+        if problems:
+            failures[f"{case.code} ({case.what})"] = problems
+    assert failures == {}
+
+
+def test_every_registered_error_code_is_driven_by_a_case() -> None:
+    covered = {case.code for case in CASES} | OWN_TESTS
+    assert sorted(set(ERROR_CODES) - covered) == []
+    assert sorted(covered - set(ERROR_CODES)) == []
+
+
+def test_unreachable_database_is_503_database_unavailable(tmp_path: Path) -> None:
+    nowhere = "postgresql+psycopg://postgres@127.0.0.1:1/modelyard?connect_timeout=2"
+    app = create_app(Settings(data_dir=tmp_path, database_url=nowhere))
+    with _client(app) as http:
+        read = http.get(f"{API}/models/risk-team/fraud")
+        write = http.post(f"{API}/namespaces", json={"name": "risk-team"})
+        ready = http.get("/readyz")
+    assert shape_problems(read, "DATABASE_UNAVAILABLE") == []
+    assert shape_problems(write, "DATABASE_UNAVAILABLE") == []
+    assert ready.status_code == 503
+
+
+def test_unexpected_exception_is_500_internal_with_the_request_id_and_no_trace(
+    app: FastAPI,
+) -> None:
+    def broken() -> None:
+        raise RuntimeError("secret internals")
+
+    app.add_api_route("/test/broken", broken)
+
+    async def call() -> httpx.Response:
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://modelyard.test") as c:
+            return await c.get("/test/broken", headers={"x-request-id": "req42"})
+
+    response = anyio.run(call)
+
+    assert shape_problems(response, "INTERNAL") == []
+    assert response.json()["error"]["details"] == {"request_id": "req42"}
+    assert "secret" not in response.text
+
+
+def test_deadlock_is_409_conflict_retry(app: FastAPI, db: Database) -> None:
+    if db.dialect == "sqlite":
+        pytest.skip("SQLite serialises writers with BEGIN IMMEDIATE: no deadlock can form")
+    both_hold_one = threading.Barrier(2, timeout=10)
+
+    def lock_two(first: str, second: str) -> dict[str, str]:
+        with db.write() as s:
+            s.execute(select(NamespaceRow).where(NamespaceRow.name == first).with_for_update())
+            both_hold_one.wait()
+            s.execute(select(NamespaceRow).where(NamespaceRow.name == second).with_for_update())
+        return {"locked": f"{first},{second}"}
+
+    app.add_api_route("/test/lock/{first}/{second}", lock_two, methods=["POST"])
+    with _client(app) as http:
+        for name in ("a", "b"):
+            assert http.post(f"{API}/namespaces", json={"name": name}).status_code == 201
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            responses = list(pool.map(http.post, ["/test/lock/a/b", "/test/lock/b/a"]))
+
+    assert sorted(r.status_code for r in responses) == [200, 409]
+    loser = next(r for r in responses if r.status_code == 409)
+    assert shape_problems(loser, "CONFLICT") == []
+
+
+@contextmanager
+def _client(app: FastAPI) -> Iterator[httpx.Client]:
+    with (
+        sync_transport(app) as transport,
+        httpx.Client(transport=transport, base_url="http://modelyard.test") as http,
+    ):
+        yield http
