@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from modelyard.db.tables import ModelRow, NamespaceRow, VersionRow
 from modelyard.domain.errors import ConflictError, NotFoundError
+from modelyard.domain.lifecycle import MAX_VERSION_NUMBER
 
 
 def namespace_row(session: Session, name: str, for_update: bool = False) -> NamespaceRow:
@@ -31,11 +32,19 @@ def model_row(session: Session, namespace: str, name: str, for_update: bool = Fa
     return row
 
 
+def in_range(number: int) -> bool:
+    """Whether ``number`` can be a version number; PostgreSQL refuses to bind a larger one to
+    the INTEGER column (a 500), so callers skip the query and report VERSION_NOT_FOUND."""
+    return 1 <= number <= MAX_VERSION_NUMBER
+
+
 def version_row(
     session: Session, model: ModelRow, number: int, for_update: bool = False
 ) -> VersionRow:
     stmt = select(VersionRow).where(VersionRow.model_id == model.id, VersionRow.number == number)
-    row = session.scalars(stmt.with_for_update() if for_update else stmt).first()
+    row = None
+    if in_range(number):
+        row = session.scalars(stmt.with_for_update() if for_update else stmt).first()
     if row is None:
         raise NotFoundError(
             "VERSION_NOT_FOUND",

@@ -25,7 +25,13 @@ from modelyard.domain.errors import InvalidInputError, NotFoundError
 from modelyard.domain.lifecycle import INITIAL_STAGE
 from modelyard.domain.names import check_tag, check_tags
 from modelyard.domain.records import Version
-from modelyard.services.lookup import model_row, version_row, writable_model, writable_version
+from modelyard.services.lookup import (
+    in_range,
+    model_row,
+    version_row,
+    writable_model,
+    writable_version,
+)
 from modelyard.services.records import version_from, version_records
 
 MAX_METRICS = 1000
@@ -115,9 +121,8 @@ def _index(s: Session, row: VersionRow, tags: dict[str, str] | None = None) -> N
 
 def get_version(db: Database, namespace: str, name: str, number: int) -> Version:
     with db.read() as s:
-        row = s.execute(
-            queries.VERSION_BY_NUMBER, {"namespace": namespace, "name": name, "number": number}
-        ).first()
+        params = {"namespace": namespace, "name": name, "number": number}
+        row = s.execute(queries.VERSION_BY_NUMBER, params).first() if in_range(number) else None
         if row is None:
             version_row(s, model_row(s, namespace, name), number)  # raises the right NOT_FOUND
         assert row is not None

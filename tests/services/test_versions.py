@@ -1,0 +1,179 @@
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from modelyard.db.engine import Database
+from modelyard.domain.errors import ConflictError, InvalidInputError, NotFoundError
+from modelyard.domain.lifecycle import INITIAL_STAGE, MAX_VERSION_NUMBER
+from modelyard.services import models, search, versions
+from tests import factories
+from tests.factories import ACTOR
+
+
+def test_versions_are_numbered_from_one_per_model(db: Database) -> None:
+    fraud, churn = factories.model(db, "team/fraud"), factories.model(db, "team/churn")
+    assert [v.version for v in factories.versions_of(db, fraud, 3)] == [1, 2, 3]
+    assert factories.version(db, churn).version == 1
+    assert models.get_model(db, "team", "fraud").latest_version == 3
+
+
+def test_new_version_starts_in_development_and_records_its_maker(db: Database) -> None:
+    model = factories.model(db, "team/fraud", risk="medium")
+    created = versions.create_version(
+        db, "alice", "team", "fraud", "first cut", {"data": "2026-q3"}, {"auc": 0.91, "n": 3}
+    )
+    got = versions.get_version(db, "team", "fraud", 1)
+    assert got == created
+    assert got.stage == INITIAL_STAGE == "development"
+    assert (got.namespace, got.name, got.reference) == ("team", "fraud", "team/fraud@1")
+    assert (got.description, got.tags, got.metrics) == (
+        "first cut",
+        {"data": "2026-q3"},
+        {"auc": 0.91, "n": 3.0},
+    )
+    assert (got.created_by, got.risk_level, got.aliases) == ("alice", "medium", [])
+    assert got.status != "archived"
+    assert model.latest_version is None
+
+
+def test_creating_a_version_in_a_missing_model_is_not_found(db: Database) -> None:
+    factories.namespace(db, "team")
+    with pytest.raises(NotFoundError) as info:
+        versions.create_version(db, ACTOR, "team", "ghost")
+    assert info.value.code == "MODEL_NOT_FOUND"
+
+
+@pytest.mark.parametrize("number", [4, MAX_VERSION_NUMBER, MAX_VERSION_NUMBER + 1, 10**12])
+def test_unknown_version_number_is_not_found(db: Database, number: int) -> None:
+    factories.versions_of(db, factories.model(db, "team/fraud"), 3)
+    with pytest.raises(NotFoundError) as info:
+        versions.get_version(db, "team", "fraud", number)
+    assert info.value.code == "VERSION_NOT_FOUND"
+
+
+def test_version_numbers_are_never_reused_after_archive(db: Database) -> None:
+    model = factories.model(db, "team/fraud")
+    factories.versions_of(db, model, 3)
+    versions.archive_version(db, ACTOR, "team", "fraud", 3)
+    assert factories.version(db, model).version == 4
+    versions.archive_version(db, ACTOR, "team", "fraud", 4)
+    versions.archive_version(db, ACTOR, "team", "fraud", 2)
+    assert factories.version(db, model).version == 5
+
+
+def test_a_failed_creation_leaves_no_gap(db: Database) -> None:
+    model = factories.model(db, "team/fraud")
+    factories.version(db, model)
+    with pytest.raises(InvalidInputError):
+        versions.create_version(db, ACTOR, "team", "fraud", metrics={"auc": math.nan})
+    with pytest.raises(InvalidInputError):
+        versions.create_version(db, ACTOR, "team", "fraud", tags={"bad key": "v"})
+    assert factories.version(db, model).version == 2
+
+
+def test_archived_version_leaves_latest_and_default_search(db: Database) -> None:
+    model = factories.model(db, "team/fraud")
+    factories.versions_of(db, model, 3)
+    archived = versions.archive_version(db, ACTOR, "team", "fraud", 3)
+    assert archived.status == "archived"
+    assert models.get_model(db, "team", "fraud").latest_version == 2
+    listed = search.search_versions(db, model=("team", "fraud"), order_by="version")
+    assert [v.version for v in listed.items] == [1, 2]
+    everything = search.search_versions(
+        db, model=("team", "fraud"), order_by="version", include_archived=True
+    )
+    assert [v.version for v in everything.items] == [1, 2, 3]
+    assert versions.get_version(db, "team", "fraud", 3).status == "archived"
+
+
+def test_archiving_every_version_leaves_no_latest(db: Database) -> None:
+    model = factories.model(db, "team/fraud")
+    factories.version(db, model)
+    versions.archive_version(db, ACTOR, "team", "fraud", 1)
+    assert models.get_model(db, "team", "fraud").latest_version is None
+
+
+def test_archive_version_is_idempotent(db: Database) -> None:
+    factories.version(db, factories.model(db, "team/fraud"))
+    first = versions.archive_version(db, ACTOR, "team", "fraud", 1)
+    assert versions.archive_version(db, ACTOR, "team", "fraud", 1) == first
+
+
+def test_archived_version_accepts_no_changes(db: Database) -> None:
+    factories.version(db, factories.model(db, "team/fraud"), tags={"k": "v"})
+    versions.archive_version(db, ACTOR, "team", "fraud", 1)
+    changes = [
+        lambda: versions.update_version(db, ACTOR, "team", "fraud", 1, description="x"),
+        lambda: versions.set_version_tag(db, ACTOR, "team", "fraud", 1, "k", "w"),
+        lambda: versions.remove_version_tag(db, ACTOR, "team", "fraud", 1, "k"),
+    ]
+    for change in changes:
+        with pytest.raises(ConflictError) as info:
+            change()
+        assert info.value.code == "VERSION_ARCHIVED"
+
+
+def test_update_changes_description_and_merges_metrics(db: Database) -> None:
+    created = factories.version(
+        db, factories.model(db, "team/fraud"), description="old", metrics={"auc": 0.8, "f1": 0.5}
+    )
+    updated = versions.update_version(
+        db, ACTOR, "team", "fraud", 1, description="new", metrics={"auc": 0.9, "loss": 2}
+    )
+    assert updated.description == "new"
+    assert updated.metrics == {"auc": 0.9, "f1": 0.5, "loss": 2.0}
+    assert updated.updated_at > created.updated_at
+    assert versions.get_version(db, "team", "fraud", 1) == updated
+    assert (updated.stage, updated.created_at) == (created.stage, created.created_at)
+
+
+@pytest.mark.parametrize(
+    "metrics",
+    [
+        {"auc": math.nan},
+        {"auc": math.inf},
+        {"auc": -math.inf},
+        {"auc": True},
+        {"auc": "0.9"},
+        {"auc": None},
+        {"auc": [0.9]},
+        {"bad key": 0.9},
+    ],
+)
+def test_metrics_must_be_finite_numbers_under_valid_keys(
+    db: Database, metrics: dict[str, object]
+) -> None:
+    factories.model(db, "team/fraud")
+    with pytest.raises(InvalidInputError):
+        versions.create_version(db, ACTOR, "team", "fraud", metrics=metrics)
+
+
+def test_too_many_metrics_are_refused(db: Database) -> None:
+    factories.model(db, "team/fraud")
+    many = {f"m{i}": float(i) for i in range(versions.MAX_METRICS + 1)}
+    with pytest.raises(InvalidInputError) as info:
+        versions.create_version(db, ACTOR, "team", "fraud", metrics=many)
+    assert info.value.code == "VALIDATION_FAILED"
+
+
+def test_version_tags_are_set_replaced_and_removed(db: Database) -> None:
+    factories.version(db, factories.model(db, "team/fraud"), tags={"a": "1"})
+    assert versions.set_version_tag(db, ACTOR, "team", "fraud", 1, "b", "2").tags == {
+        "a": "1",
+        "b": "2",
+    }
+    assert versions.set_version_tag(db, ACTOR, "team", "fraud", 1, "a", "9").tags["a"] == "9"
+    assert versions.remove_version_tag(db, ACTOR, "team", "fraud", 1, "a").tags == {"b": "2"}
+    with pytest.raises(NotFoundError) as info:
+        versions.remove_version_tag(db, ACTOR, "team", "fraud", 1, "a")
+    assert info.value.code == "TAG_NOT_FOUND"
+
+
+def test_tags_of_one_version_do_not_touch_another(db: Database) -> None:
+    model = factories.model(db, "team/fraud")
+    factories.versions_of(db, model, 2)
+    versions.set_version_tag(db, ACTOR, "team", "fraud", 1, "k", "v")
+    assert versions.get_version(db, "team", "fraud", 2).tags == {}
+    assert models.get_model(db, "team", "fraud").tags == {}
