@@ -4,12 +4,18 @@ PostgreSQL: ``MODELYARD_TEST_POSTGRES_URL`` (default: the local server, trust au
 worker gets its own database, migrated once with Alembic; tables are emptied between tests.
 When PostgreSQL is unreachable the PostgreSQL variants are skipped, unless
 ``MODELYARD_REQUIRE_POSTGRES=1`` (set by .ci/run), which makes them fail instead.
+
+S3: a real S3 endpoint on loopback, moto's server mode, one per test process (``s3_endpoint``);
+each test that asks for ``s3_bucket`` gets a bucket of its own. boto calls are never mocked.
+When moto cannot start, S3 variants are skipped, unless ``MODELYARD_REQUIRE_S3=1`` (set by
+.ci/run), which makes them fail instead.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -29,6 +35,15 @@ PG_ADMIN_URL = os.environ.get(
     "MODELYARD_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
 REQUIRE_PG = os.environ.get("MODELYARD_REQUIRE_POSTGRES") == "1"
+REQUIRE_S3 = os.environ.get("MODELYARD_REQUIRE_S3") == "1"
+S3_ENV = {
+    # Fixed test credentials for the loopback endpoint; never a real account's.
+    "AWS_ACCESS_KEY_ID": "modelyard-test",
+    "AWS_SECRET_ACCESS_KEY": "modelyard-test",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_CONFIG_FILE": os.devnull,
+    "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+}
 
 
 def _worker() -> str:
@@ -126,3 +141,36 @@ def http(app) -> Iterator[httpx.Client]:  # type: ignore[no-untyped-def]
         httpx.Client(transport=transport, base_url="http://modelyard.test") as client,
     ):
         yield client
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint() -> Iterator[str]:
+    """URL of a real S3 server on 127.0.0.1 (moto's server mode in a thread of this process).
+    The AWS_* variables boto3 reads point at test credentials for the whole session."""
+    try:
+        from moto.server import ThreadedMotoServer
+
+        server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        server.start()
+    except Exception as exc:
+        if REQUIRE_S3:
+            pytest.fail(f"S3 (moto server) required but it did not start: {exc}")
+        pytest.skip(f"S3 (moto server) unavailable: {exc}")
+    host, port = server.get_host_and_port()
+    with pytest.MonkeyPatch.context() as mp:
+        for key, value in S3_ENV.items():
+            mp.setenv(key, value)
+        yield f"http://{host}:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def s3_bucket(s3_endpoint: str) -> str:
+    """A new, empty bucket on the loopback S3 server."""
+    import boto3
+
+    name = f"modelyard-{uuid.uuid4().hex[:16]}"
+    client = boto3.client("s3", endpoint_url=s3_endpoint)
+    client.create_bucket(Bucket=name)
+    client.close()
+    return name
