@@ -8,8 +8,9 @@ exception handler; the SDK raises the same classes from that shape.
     ├── NotFoundError              404  *_NOT_FOUND
     ├── ConflictError              409  *_EXISTS, *_ARCHIVED, CONFLICT
     ├── InvalidInputError          400  *_INVALID, VALIDATION_FAILED, BAD_REQUEST
-    ├── PayloadTooLargeError       413
-    └── UnavailableError           503  DATABASE_UNAVAILABLE
+    ├── PayloadTooLargeError       413  PAYLOAD_TOO_LARGE, BLOB_TOO_LARGE
+    ├── RangeNotSatisfiableError   416  CHUNK_OUT_OF_ORDER, RANGE_NOT_SATISFIABLE
+    └── UnavailableError           503  DATABASE_UNAVAILABLE, BLOB_STORE_UNAVAILABLE
 """
 
 from __future__ import annotations
@@ -47,7 +48,36 @@ ERROR_CODES: dict[str, ErrorCode] = {
         ),
         ErrorCode("PAGE_TOKEN_INVALID", 400, "A page_token was not issued for this query."),
         ErrorCode("ALIAS_RESERVED", 400, "The alias is reserved (latest, numbers, stage names)."),
+        ErrorCode(
+            "DIGEST_INVALID",
+            400,
+            "A digest is malformed, or the uploaded bytes do not match the digest given.",
+        ),
+        ErrorCode(
+            "SIZE_INVALID", 400, "The uploaded length differs from the size declared or given."
+        ),
+        ErrorCode(
+            "ARTIFACT_PATH_INVALID",
+            400,
+            "An artifact path is absolute, has '..', a backslash, a control character, or is a"
+            " duplicate; details give the reason.",
+        ),
+        ErrorCode(
+            "MANIFEST_INVALID", 400, "A manifest is malformed (media type, too many artifacts)."
+        ),
+        ErrorCode(
+            "MANIFEST_BLOB_UNKNOWN",
+            400,
+            "A manifest names blobs the server does not hold (or holds with another size);"
+            " upload them first. Details list them.",
+        ),
+        ErrorCode("RANGE_INVALID", 400, "A Range or Content-Range header does not parse."),
         ErrorCode("NOT_FOUND", 404, "No such route."),
+        ErrorCode("BLOB_NOT_FOUND", 404, "No blob with this digest."),
+        ErrorCode(
+            "UPLOAD_NOT_FOUND", 404, "No such upload session (committed, cancelled or expired)."
+        ),
+        ErrorCode("MANIFEST_NOT_FOUND", 404, "The version was created without files."),
         ErrorCode("NAMESPACE_NOT_FOUND", 404, "No such namespace."),
         ErrorCode("MODEL_NOT_FOUND", 404, "No such model."),
         ErrorCode("VERSION_NOT_FOUND", 404, "No such version, or the reference resolves to none."),
@@ -62,9 +92,31 @@ ERROR_CODES: dict[str, ErrorCode] = {
         ErrorCode("MODEL_ARCHIVED", 409, "The model is archived; it accepts no changes."),
         ErrorCode("VERSION_ARCHIVED", 409, "The version is archived; it accepts no changes."),
         ErrorCode("CONFLICT", 409, "A concurrent change won; retry the request."),
+        ErrorCode(
+            "UPLOAD_BUSY", 409, "Another request is writing to this upload session; retry shortly."
+        ),
         ErrorCode("PAYLOAD_TOO_LARGE", 413, "The request body is larger than the server accepts."),
+        ErrorCode(
+            "BLOB_TOO_LARGE", 413, "The blob is larger than the server accepts (max_blob_bytes)."
+        ),
         ErrorCode("UNSUPPORTED_MEDIA_TYPE", 415, "The request body must be JSON."),
+        ErrorCode(
+            "CHUNK_OUT_OF_ORDER",
+            416,
+            "An upload chunk does not start where the upload stands; details and the Range"
+            " header give the bytes received so far.",
+        ),
+        ErrorCode(
+            "RANGE_NOT_SATISFIABLE",
+            416,
+            "The requested byte range starts past the end of the blob.",
+        ),
         ErrorCode("DATABASE_UNAVAILABLE", 503, "The metadata database cannot be reached."),
+        ErrorCode(
+            "BLOB_STORE_UNAVAILABLE",
+            503,
+            "The blob store (disk or S3) failed or cannot be reached.",
+        ),
         ErrorCode("INTERNAL", 500, "A bug in Modelyard; the request id is in the logs."),
     ]
 }
@@ -107,6 +159,10 @@ class PayloadTooLargeError(ModelyardError):
     pass
 
 
+class RangeNotSatisfiableError(ModelyardError):
+    pass
+
+
 class UnavailableError(ModelyardError):
     pass
 
@@ -116,6 +172,7 @@ _CLASS_BY_STATUS: dict[int, type[ModelyardError]] = {
     404: NotFoundError,
     409: ConflictError,
     413: PayloadTooLargeError,
+    416: RangeNotSatisfiableError,
     422: InvalidInputError,
     503: UnavailableError,
 }

@@ -1,0 +1,74 @@
+"""Digests: how blobs and manifests are named.
+
+A digest is ``sha256:`` followed by 64 lower-case hex digits, the SHA-256 of the exact bytes.
+Everything content-addressed (blobs, manifests, the ``ns/name@sha256:…`` reference) uses this
+one form. Digests are compared with ``hmac.compare_digest`` so a comparison takes the same time
+whatever the input (the habit costs nothing and rules out timing questions).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+from collections.abc import Iterable, Iterator
+
+from modelyard.domain.errors import InvalidInputError
+
+ALGORITHM = "sha256"
+DIGEST_RE = re.compile(r"^sha256:[0-9a-f]{64}$")
+DIGEST_LENGTH = len("sha256:") + 64
+EMPTY_DIGEST = "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+
+
+def check_digest(text: object, what: str = "digest") -> str:
+    """``text`` if it is a well-formed digest, else DIGEST_INVALID."""
+    if not isinstance(text, str) or not DIGEST_RE.match(text):
+        raise InvalidInputError(
+            "DIGEST_INVALID",
+            f"{what} {text!r} is not a digest: expected sha256: and 64 lower-case hex digits",
+            digest=str(text)[:200],
+        )
+    return text
+
+
+def hex_of(digest: str) -> str:
+    """The 64 hex digits of a well-formed digest."""
+    return check_digest(digest)[len("sha256:") :]
+
+
+def digest_of(data: bytes) -> str:
+    return f"sha256:{hashlib.sha256(data).hexdigest()}"
+
+
+def same_digest(a: str, b: str) -> bool:
+    return hmac.compare_digest(a.encode(), b.encode())
+
+
+class Hasher:
+    """SHA-256 of a byte stream, counting its length as it goes."""
+
+    def __init__(self) -> None:
+        self._h = hashlib.sha256()
+        self.size = 0
+
+    def update(self, data: bytes | bytearray | memoryview) -> None:
+        self._h.update(data)
+        self.size += len(data)
+
+    def copy(self) -> Hasher:
+        twin = Hasher()
+        twin._h = self._h.copy()
+        twin.size = self.size
+        return twin
+
+    @property
+    def digest(self) -> str:
+        return f"sha256:{self._h.hexdigest()}"
+
+
+def hashing(chunks: Iterable[bytes], hasher: Hasher) -> Iterator[bytes]:
+    """Pass ``chunks`` through, feeding each one to ``hasher`` (hash while streaming)."""
+    for chunk in chunks:
+        hasher.update(chunk)
+        yield chunk
