@@ -26,6 +26,9 @@ class Settings:
     data_dir: Path = field(default_factory=lambda: default_data_dir(os.environ))
     database_url: str = ""  # empty: sqlite:///<data_dir>/modelyard.db
     blob_url: str = ""  # empty: file://<data_dir>/blobs
+    s3_endpoint_url: str = ""  # empty: AWS; else an S3-compatible store (MinIO, Ceph, moto)
+    max_blob_bytes: int = 100 * 1024**3  # one blob (file) at most; larger uploads get 413
+    gc_grace_seconds: int = 24 * 3600  # GC keeps unreferenced blobs and idle uploads this long
     host: str = "127.0.0.1"
     port: int = 8080
     workers: int = 1
@@ -56,7 +59,14 @@ class Settings:
         return self.blob_url or f"file://{self.data_dir / 'blobs'}"
 
 
-_INT_FIELDS = {"port", "workers", "sqlite_busy_timeout_ms", "max_request_body_bytes"}
+_INT_FIELDS = {
+    "port",
+    "workers",
+    "sqlite_busy_timeout_ms",
+    "max_request_body_bytes",
+    "max_blob_bytes",
+    "gc_grace_seconds",
+}
 
 
 def _convert(name: str, raw: Any) -> Any:

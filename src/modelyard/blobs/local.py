@@ -1,0 +1,298 @@
+"""Local disk backend (``file:///path``): blobs and uploads as files under one directory.
+
+Durability and atomicity, in order, for every blob written:
+
+1. the bytes are appended to ``uploads/<id>/data`` as they arrive (hashed by the caller);
+2. ``stage`` truncates that file to the committed length and ``fsync``s it;
+3. ``publish`` renames it to ``sha256/ab/<hex>`` (same file system: atomic) and ``fsync``s the
+   fan-out directory, so the name survives a power cut. An existing blob wins: the staged
+   file is left for ``delete_upload``. The empty blob is an empty file made the same way.
+
+Writers of one upload exclude each other with ``flock`` on the upload's directory, and the data
+file is only ever opened while that lock is held, so no writer can hold a descriptor to a file
+that ``publish`` has renamed into the blob tree. The kernel drops the lock when a process dies,
+so a killed server never leaves an upload locked.
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import os
+import shutil
+from collections.abc import Iterable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import BinaryIO
+from urllib.parse import unquote, urlsplit
+
+from modelyard.blobs import layout
+from modelyard.blobs.store import (
+    READ_CHUNK,
+    BlobInfo,
+    Segment,
+    Staged,
+    UploadGapError,
+    UploadInfo,
+    UploadWriter,
+    blob_not_found,
+    store_unavailable,
+    upload_busy,
+)
+
+
+class LocalBlobStore:
+    def __init__(self, root: Path) -> None:
+        self.root = root.resolve()
+        self.url = f"file://{self.root}"
+        try:
+            for sub in (layout.BLOBS, layout.UPLOADS):
+                (self.root / sub).mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise store_unavailable("create its directories", exc) from exc
+
+    @classmethod
+    def from_url(cls, url: str, endpoint_url: str = "") -> LocalBlobStore:
+        parts = urlsplit(url)
+        if parts.netloc not in ("", "localhost") or not parts.path:
+            raise ValueError(f"a local blob URL is file:///absolute/path, not {url!r}")
+        return cls(Path(unquote(parts.path)))
+
+    def _path(self, key: str) -> Path:
+        return self.root / key
+
+    # -- blobs ---------------------------------------------------------------------------
+
+    def stat(self, digest: str) -> BlobInfo | None:
+        try:
+            st = self._path(layout.blob_key(digest)).stat()
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise store_unavailable("stat a blob", exc) from exc
+        return BlobInfo(digest, st.st_size, _mtime(st.st_mtime))
+
+    def read(self, digest: str, start: int = 0, stop: int | None = None) -> Iterator[bytes]:
+        try:
+            f = self._path(layout.blob_key(digest)).open("rb")
+            f.seek(start)
+        except FileNotFoundError:
+            raise blob_not_found(digest) from None
+        except OSError as exc:
+            raise store_unavailable("read a blob", exc) from exc
+        return _pieces(f, None if stop is None else stop - start)
+
+    def delete(self, digest: str) -> None:
+        try:
+            self._path(layout.blob_key(digest)).unlink(missing_ok=True)
+        except OSError as exc:
+            raise store_unavailable("delete a blob", exc) from exc
+
+    def list_blobs(self) -> Iterator[BlobInfo]:
+        base = self.root / layout.BLOBS
+        for fan in _scandir(base):
+            for entry in _scandir(Path(fan.path)):
+                digest = layout.blob_digest(f"{layout.BLOBS}/{fan.name}/{entry.name}")
+                if digest is not None and entry.is_file():
+                    st = entry.stat()
+                    yield BlobInfo(digest, st.st_size, _mtime(st.st_mtime))
+
+    # -- uploads -------------------------------------------------------------------------
+
+    def open_upload(self, upload_id: str) -> AbstractContextManager[UploadWriter]:
+        return self._writer(upload_id)
+
+    @contextmanager
+    def _writer(self, upload_id: str) -> Iterator[UploadWriter]:
+        lock = self._lock(upload_id)
+        try:
+            yield _LocalWriter(self._path(layout.upload_data_key(upload_id)))
+        finally:
+            os.close(lock)
+
+    def _lock(self, upload_id: str) -> int:
+        """Exclusive lock on the upload's directory (made if missing); returns its fd."""
+        directory = self._path(layout.upload_dir(upload_id))
+        try:
+            directory.mkdir(exist_ok=True)
+            fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+        except OSError as exc:
+            raise store_unavailable("open an upload", exc) from exc
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise upload_busy(upload_id) from None
+        return fd
+
+    def read_upload(self, upload_id: str, segments: list[Segment], size: int) -> Iterator[bytes]:
+        path = self._path(layout.upload_data_key(upload_id))
+        try:
+            held = path.stat().st_size if path.exists() else 0
+            if held < size:
+                raise UploadGapError(held)
+            return _pieces(path.open("rb"), size) if size else iter(())
+        except OSError as exc:
+            raise store_unavailable("read an upload", exc) from exc
+
+    def stage(self, upload_id: str, segments: list[Segment], digest: str, size: int) -> Staged:
+        lock = self._lock(upload_id)
+        try:
+            _settle(self._path(layout.upload_data_key(upload_id)), size)
+        except BaseException:
+            os.close(lock)
+            raise
+        return Staged(upload_id, digest, size, {"lock": lock})
+
+    def publish(self, staged: Staged) -> bool:
+        try:
+            target = self._path(layout.blob_key(staged.digest))
+            if target.exists():
+                return False
+            self._make_dirs(target.parent)
+            source = self._path(layout.upload_data_key(staged.upload_id))
+            source.chmod(0o444)  # blobs never change; make accidents visible
+            os.replace(source, target)
+            _fsync_dir(target.parent)
+            return True
+        except OSError as exc:
+            raise store_unavailable("publish a blob", exc) from exc
+        finally:
+            self.discard(staged)
+
+    def discard(self, staged: Staged) -> None:
+        lock = staged.state.pop("lock", None)
+        if lock is not None:
+            os.close(lock)
+
+    def delete_upload(self, upload_id: str) -> None:
+        try:
+            shutil.rmtree(self._path(layout.upload_dir(upload_id)))
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            raise store_unavailable("delete an upload", exc) from exc
+
+    def list_uploads(self) -> Iterator[UploadInfo]:
+        for entry in _scandir(self.root / layout.UPLOADS):
+            upload_id = layout.upload_id_of(f"{layout.UPLOADS}/{entry.name}")
+            if upload_id is None or not entry.is_dir():
+                continue
+            times = [entry.stat().st_mtime]
+            data = Path(entry.path) / layout.UPLOAD_DATA
+            if data.exists():
+                times.append(data.stat().st_mtime)
+            yield UploadInfo(upload_id, _mtime(max(times)))
+
+    def sweep(self, older_than: datetime) -> int:
+        return 0  # renames leave nothing behind
+
+    def close(self) -> None:
+        pass
+
+    def _make_dirs(self, directory: Path) -> None:
+        """mkdir -p, fsyncing each parent whose entries changed so the new names are durable."""
+        missing = []
+        while not directory.exists():
+            missing.append(directory)
+            directory = directory.parent
+        for d in reversed(missing):
+            try:
+                d.mkdir()
+            except FileExistsError:
+                continue  # a concurrent publish made it
+            _fsync_dir(d.parent)
+
+
+class _LocalWriter:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def append(self, offset: int, chunks: Iterable[bytes]) -> list[Segment]:
+        try:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise store_unavailable("open an upload", exc) from exc
+        try:
+            written = _write_at(fd, offset, chunks)
+        finally:
+            os.close(fd)
+        return [Segment(offset, written, layout.UPLOAD_DATA)] if written else []
+
+
+def _write_at(fd: int, offset: int, chunks: Iterable[bytes]) -> int:
+    try:
+        size = os.fstat(fd).st_size
+        if size < offset:
+            raise UploadGapError(size)
+        if size > offset:
+            os.ftruncate(fd, offset)
+        os.lseek(fd, offset, os.SEEK_SET)
+    except OSError as exc:
+        raise store_unavailable("write an upload", exc) from exc
+    written = 0
+    for chunk in chunks:
+        view = memoryview(chunk)
+        while view:
+            try:
+                n = os.write(fd, view)
+            except OSError as exc:
+                raise store_unavailable("write an upload", exc) from exc
+            view = view[n:]
+            written += n
+    return written
+
+
+def _settle(path: Path, size: int) -> None:
+    """Cut the data file to ``size`` bytes (dropping a failed attempt's tail) and fsync it.
+    An empty upload gets its empty file here."""
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise store_unavailable("stage a blob", exc) from exc
+    try:
+        held = os.fstat(fd).st_size
+        if held < size:
+            raise UploadGapError(held)
+        if held > size:
+            os.ftruncate(fd, size)
+        os.fsync(fd)
+    except OSError as exc:
+        raise store_unavailable("stage a blob", exc) from exc
+    finally:
+        os.close(fd)
+
+
+def _fsync_dir(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    except OSError as exc:  # some file systems cannot fsync a directory; nothing to do there
+        if exc.errno not in (errno.EINVAL, errno.ENOTSUP):
+            raise
+    finally:
+        os.close(fd)
+
+
+def _pieces(f: BinaryIO, length: int | None) -> Iterator[bytes]:
+    with f:
+        while length is None or length > 0:
+            piece = f.read(READ_CHUNK if length is None else min(READ_CHUNK, length))
+            if not piece:
+                return
+            if length is not None:
+                length -= len(piece)
+            yield piece
+
+
+def _scandir(path: Path) -> list[os.DirEntry[str]]:
+    try:
+        with os.scandir(path) as it:
+            return list(it)
+    except FileNotFoundError:
+        return []
+
+
+def _mtime(seconds: float) -> datetime:
+    return datetime.fromtimestamp(seconds, UTC)
