@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from modelyard.cli import server
+from modelyard.cli import aliases, models, namespaces, search, server, tags, versions
 
 app = typer.Typer(
     name="modelyard",
@@ -14,6 +14,12 @@ app = typer.Typer(
 )
 app.command("serve")(server.serve)
 app.add_typer(server.db_app, name="db")
+app.add_typer(namespaces.app, name="namespaces")
+app.add_typer(models.app, name="models")
+app.add_typer(versions.app, name="versions")
+app.add_typer(aliases.app, name="alias")
+app.add_typer(tags.app, name="tag")
+app.command("search")(search.search)
 
 
 def main() -> None:
