@@ -16,7 +16,18 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, MetaData, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from modelyard.db.types import UTCDateTime, utcnow
@@ -34,6 +45,8 @@ NAMING_CONVENTION = {
 # '.' when ordering), so ordering and keyset pages agree between SQLite and PostgreSQL.
 Name = String(64).with_variant(String(64, collation="C"), "postgresql")
 Key = String(128).with_variant(String(128, collation="C"), "postgresql")
+ArtifactPath = String(1024).with_variant(String(1024, collation="C"), "postgresql")
+Digest = String(71)
 
 
 class Base(DeclarativeBase):
@@ -47,6 +60,10 @@ class NamespaceRow(Base):
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     name: Mapped[str] = mapped_column(Name, unique=True)
     description: Mapped[str] = mapped_column(Text, default="")
+    # private: members only; internal: readable by every signed-in user (domain/access.py).
+    visibility: Mapped[str] = mapped_column(
+        String(16), default="private", server_default="private"
+    )
     archived_at: Mapped[datetime | None]
     created_by: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -142,3 +159,181 @@ class SearchDocumentRow(Base):
     entity_id: Mapped[uuid.UUID] = mapped_column(unique=True)
     kind: Mapped[str] = mapped_column(String(16))
     body: Mapped[str] = mapped_column(Text, default="")
+
+
+class BlobRow(Base):
+    """A blob the store holds, by digest. Blob first, row second: the row is written in the
+    transaction that publishes the bytes, so a live row always has its bytes in the store.
+
+    ``condemned_at`` is GC's first phase: a condemned row counts as absent (missing, refused in
+    manifests) until GC deletes the bytes and the row, or an upload of the same bytes revives it.
+    See services/gc.py for the whole protocol."""
+
+    __tablename__ = "blobs"
+
+    digest: Mapped[str] = mapped_column(Digest, primary_key=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Refreshed when an upload commits or a client is told the blob is present, so a blob a
+    # push is about to reference outlives the GC grace window.
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    condemned_at: Mapped[datetime | None]
+
+
+class ArtifactRow(Base):
+    """A file of a version: written with the version, never changed (the manifest)."""
+
+    __tablename__ = "artifacts"
+
+    version_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("versions.id"), primary_key=True)
+    path: Mapped[str] = mapped_column(ArtifactPath, primary_key=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    # No ON DELETE: the database refuses to drop a blob row some artifact still names.
+    digest: Mapped[str] = mapped_column(Digest, ForeignKey("blobs.digest"), index=True)
+    media_type: Mapped[str] = mapped_column(String(255))
+
+
+class UploadRow(Base):
+    """An upload session in progress. Its bytes live in the blob store's uploads area; this
+    row says how many count (``received``), so a restarted server resumes where it stood."""
+
+    __tablename__ = "uploads"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    received: Mapped[int] = mapped_column(BigInteger, default=0)
+    declared_size: Mapped[int | None] = mapped_column(BigInteger)
+    created_by: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class UploadPartRow(Base):
+    """Where the store put a run of an upload's bytes (S3: one part object each)."""
+
+    __tablename__ = "upload_parts"
+
+    upload_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("uploads.id", ondelete="CASCADE"), primary_key=True
+    )
+    start: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    key: Mapped[str] = mapped_column(String(512))
+
+
+class UserRow(Base):
+    """A person (``kind='user'``) or a service account (``kind='service'``, a machine user for
+    CI pipelines: tokens only, no password, no reviewer capacities, never approves).
+
+    ``password_hash`` is argon2id (PHC string); no password is ever stored. A service account's
+    ``owner_namespace_id`` names the team whose admins manage it."""
+
+    __tablename__ = "users"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    name: Mapped[str] = mapped_column(Name, unique=True)
+    kind: Mapped[str] = mapped_column(String(16), default="user")
+    display_name: Mapped[str] = mapped_column(String(200), default="")
+    email: Mapped[str] = mapped_column(String(320), default="")
+    is_admin: Mapped[bool] = mapped_column(default=False)
+    password_hash: Mapped[str | None] = mapped_column(String(256))
+    owner_namespace_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("namespaces.id"))
+    disabled_at: Mapped[datetime | None]
+    created_by: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class WebSessionRow(Base):
+    """A signed-in browser. The cookie holds a random secret; only its SHA-256 is stored, so a
+    copy of the database signs nobody in. The CSRF token is derived from the secret."""
+
+    __tablename__ = "web_sessions"
+
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class MembershipRow(Base):
+    """A user's role in a namespace (viewer, contributor, maintainer, admin)."""
+
+    __tablename__ = "memberships"
+
+    namespace_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("namespaces.id"), primary_key=True
+    )
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    role: Mapped[str] = mapped_column(String(16))
+    created_by: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CapacityRow(Base):
+    """A reviewer capacity (technical, business, legal, …) a member holds in a namespace.
+    Removing the membership removes its capacities (the composite foreign key cascades)."""
+
+    __tablename__ = "reviewer_capacities"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["namespace_id", "user_id"],
+            ["memberships.namespace_id", "memberships.user_id"],
+            ondelete="CASCADE",
+        ),
+    )
+
+    namespace_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    capacity: Mapped[str] = mapped_column(String(32), primary_key=True)
+    granted_by: Mapped[str] = mapped_column(String(128))
+    granted_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ApiTokenRow(Base):
+    """An API token. Only its SHA-256 digest (for look-up), its first 8 and last 4 characters
+    (to recognise it in lists) are stored; the token itself is shown once, at creation."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(200))
+    digest: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16))
+    last_four: Mapped[str] = mapped_column(String(4))
+    scopes: Mapped[list[str]] = mapped_column(JSON)
+    expires_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+    last_used_at: Mapped[datetime | None]
+    created_by: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class DeniedRequestRow(Base):
+    """A refused sensitive request: failed login, bad token, or an authorization denial (403,
+    or the 404 that hides a private target). Append-only; the audit log takes these rows
+    over. Never holds a secret: the path is kept without its query string."""
+
+    __tablename__ = "denied_requests"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(String(128), default="")
+    actor_id: Mapped[uuid.UUID | None]
+    token_id: Mapped[uuid.UUID | None]
+    action: Mapped[str] = mapped_column(String(64))
+    target: Mapped[str] = mapped_column(String(300), default="")
+    method: Mapped[str] = mapped_column(String(16))
+    path: Mapped[str] = mapped_column(String(1024))
+    status: Mapped[int] = mapped_column(Integer)
+    code: Mapped[str] = mapped_column(String(64))
+    client: Mapped[str] = mapped_column(String(64), default="")
+    request_id: Mapped[str] = mapped_column(String(64), default="")
