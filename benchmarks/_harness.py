@@ -110,6 +110,7 @@ def free_port() -> int:
 
 
 _LIVE: set[ServerProcess] = set()
+_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
 @dataclass(eq=False)
@@ -189,8 +190,16 @@ def _signal_group(pgid: int, sig: int) -> None:
 
 
 def stop_all_servers() -> None:
-    for server in list(_LIVE):
-        server.stop()
+    """Stop every server still running; a second Ctrl-C must not cut this short."""
+    if not _LIVE:
+        return
+    previous = {sig: signal.signal(sig, signal.SIG_IGN) for sig in _SIGNALS}
+    try:
+        for server in list(_LIVE):
+            server.stop()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def install_cleanup_handlers() -> None:
@@ -203,8 +212,9 @@ def install_cleanup_handlers() -> None:
     def _raise(signum: int, _frame: object) -> None:
         raise KeyboardInterrupt(f"signal {signum}")
 
-    signal.signal(signal.SIGTERM, _raise)
-    signal.signal(signal.SIGHUP, _raise)
+    # SIGINT explicitly too: a shell starts background jobs with it ignored.
+    for sig in _SIGNALS:
+        signal.signal(sig, _raise)
 
 
 def wait_healthy(

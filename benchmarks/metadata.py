@@ -54,7 +54,7 @@ REPO = BENCH_DIR.parent
 MLFLOW_VERSION = "3.18.0"
 CONCURRENCY = 8
 BATCH_DEADLINE_S = 240.0
-SEED_DEADLINE_S = 1200.0
+SEED_DEADLINE_S = 1800.0
 SEED_MODELS = 100
 NAMESPACE = "bench"
 MODES = ("keep-alive", "new-conn")
@@ -74,7 +74,7 @@ class Counts:
     warmup: int = 5
 
 
-FULL = Counts(200, 100, 500, 400, 300, 100, (1_000, 10_000))
+FULL = Counts(100, 100, 300, 320, 300, 100, (1_000, 10_000))
 QUICK = Counts(30, 20, 50, 40, 50, 30, (200, 1_000), warmup=3)
 
 
