@@ -16,6 +16,7 @@ from modelyard.db.tables import (
     AliasRow,
     ModelRow,
     ModelTagRow,
+    NamespaceRow,
     SearchDocumentRow,
     VersionRow,
     VersionTagRow,
@@ -27,6 +28,7 @@ V = cast(Table, VersionRow.__table__)
 A = cast(Table, AliasRow.__table__)
 T = cast(Table, VersionTagRow.__table__)
 MT = cast(Table, ModelTagRow.__table__)
+NS = cast(Table, NamespaceRow.__table__)
 
 # The next version number of a writable model, in the creating transaction (row-locked on
 # PostgreSQL by the UPDATE itself). No row: the model is missing or archived.
@@ -44,6 +46,9 @@ NEXT_VERSION_NUMBER = (
 )
 
 INSERT_VERSION = insert(V)
+INSERT_MODEL = insert(M)
+INSERT_MODEL_TAGS = insert(MT)
+NAMESPACE_BY_NAME = select(NS.c.id, NS.c.archived_at).where(NS.c.name == bindparam("name"))
 INSERT_VERSION_TAGS = insert(T)
 INSERT_SEARCH_DOCUMENT = insert(cast(Table, SearchDocumentRow.__table__))
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -15,7 +17,7 @@ from modelyard.domain.lifecycle import RISK_LEVELS
 from modelyard.domain.names import check_name, check_tag, check_tags
 from modelyard.domain.records import Model
 from modelyard.services.lookup import model_row, namespace_row, writable_model
-from modelyard.services.records import model_records
+from modelyard.services.records import model_from, model_records
 
 
 def create_model(
@@ -28,35 +30,48 @@ def create_model(
 ) -> Model:
     check_name("namespace", namespace)
     check_name("model", name)
-    check_tags(tags or {})
+    tags = check_tags(tags or {})
+    now = utcnow()
     try:
         with db.write() as s:
-            ns = namespace_row(s, namespace)
-            if ns.archived_at is not None:
+            ns = s.execute(queries.NAMESPACE_BY_NAME, {"name": namespace}).first()
+            if ns is None or ns.archived_at is not None:
+                namespace_row(s, namespace)  # NAMESPACE_NOT_FOUND
                 raise ConflictError(
                     "NAMESPACE_ARCHIVED",
                     f"namespace {namespace!r} is archived",
                     namespace=namespace,
                 )
-            if s.scalar(
-                select(ModelRow.id).where(ModelRow.namespace_id == ns.id, ModelRow.name == name)
-            ):
-                raise _exists(namespace, name)
-            row = ModelRow(
-                namespace_id=ns.id,
-                namespace=namespace,
-                name=name,
-                description=description,
-                created_by=actor,
-                updated_by=actor,
+            row = {
+                "id": uuid.uuid4(),
+                "namespace_id": ns.id,
+                "namespace": namespace,
+                "name": name,
+                "description": description,
+                "risk_level": "unassessed",
+                "risk_reason": "",
+                "version_counter": 0,
+                "archived_at": None,
+                "created_by": actor,
+                "created_at": now,
+                "updated_by": actor,
+                "updated_at": now,
+            }
+            # A duplicate name fails on uq_models_namespace_id_name (IntegrityError below).
+            s.execute(queries.INSERT_MODEL, row)
+            if tags:
+                s.execute(
+                    queries.INSERT_MODEL_TAGS,
+                    [{"model_id": row["id"], "key": k, "value": v} for k, v in tags.items()],
+                )
+            body = fulltext.document_body(namespace, name, description, *tags, *tags.values())
+            s.execute(
+                queries.INSERT_SEARCH_DOCUMENT,
+                {"entity_id": row["id"], "kind": "model", "body": body},
             )
-            s.add(row)
-            s.flush()
-            s.add_all(ModelTagRow(model_id=row.id, key=k, value=v) for k, v in (tags or {}).items())
-            _index(s, row, tags or {})
-            return model_records(s, [row])[0]
     except IntegrityError:
         raise _exists(namespace, name) from None
+    return model_from(row, tags)
 
 
 def _exists(namespace: str, name: str) -> ConflictError:

@@ -28,6 +28,7 @@ def namespace_record(row: NamespaceRow) -> Namespace:
         created_by=row.created_by,
         created_at=row.created_at,
         updated_at=row.updated_at,
+        visibility=row.visibility,
     )
 
 
@@ -46,9 +47,7 @@ def model_records(session: Session, rows: Sequence[Any]) -> list[Model]:
     return [_model(row, tags[row.id], aliases[row.id], latest.get(row.id)) for row in rows]
 
 
-def _model(
-    row: ModelRow, tags: dict[str, str], aliases: dict[str, int], latest: int | None
-) -> Model:
+def _model(row: Any, tags: dict[str, str], aliases: dict[str, int], latest: int | None) -> Model:
     return Model(
         namespace=row.namespace,
         name=row.name,
@@ -98,6 +97,11 @@ def _version(row: Any, risk: str, tags: dict[str, str], aliases: list[str]) -> V
         created_at=row.created_at,
         updated_at=row.updated_at,
     )
+
+
+def model_from(values: dict[str, Any], tags: dict[str, str]) -> Model:
+    """A new model's record from the values a service has just inserted (no read back)."""
+    return _model(SimpleNamespace(**values), tags, {}, None)
 
 
 def version_from(
