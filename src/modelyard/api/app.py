@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
@@ -11,8 +12,10 @@ from prometheus_client import CollectorRegistry
 from modelyard import __version__
 from modelyard.api import errors
 from modelyard.api.middleware import BodySizeLimit, RefuseNulInPath, RequestContext
-from modelyard.api.routes import health, models, namespaces, versions
+from modelyard.api.routes import blobs, health, manifests, models, namespaces, versions
+from modelyard.blobs import open_store
 from modelyard.db.engine import Database
+from modelyard.services.uploads import HashCache, Transfers
 from modelyard.settings import Settings
 
 OPENAPI_PATH = "/api/v1/openapi.json"
@@ -25,9 +28,12 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
         settings.resolved_database_url, settings.sqlite_busy_timeout_ms
     )
 
+    store = open_store(settings)
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
+        store.close()
         if db is None:
             database.dispose()
 
@@ -44,9 +50,19 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.db = database
     app.state.metrics = CollectorRegistry()
+    app.state.blobs = store
+    app.state.transfers = Transfers(
+        db=database,
+        store=store,
+        hashes=HashCache(),
+        max_blob_bytes=settings.max_blob_bytes,
+        # Refresh last_seen well within the GC grace window (see services/blobs.py).
+        refresh_after=timedelta(seconds=settings.gc_grace_seconds / 4),
+    )
     errors.install(app)
-    for router in (health.router, namespaces.router, models.router, versions.router):
-        app.include_router(router)
+    routers = (health, namespaces, models, versions, manifests, blobs)
+    for module in routers:
+        app.include_router(module.router)
     app.add_middleware(
         BodySizeLimit, limit=settings.max_request_body_bytes, exempt_prefixes=("/api/v1/blobs",)
     )

@@ -11,6 +11,7 @@ from typing import Annotated, Any, Generic, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from modelyard.api.blob_schemas import ManifestIn
 from modelyard.domain.records import Model, Namespace, Version
 
 T = TypeVar("T")
@@ -100,6 +101,9 @@ class VersionCreate(_In):
     description: Description = ""
     tags: Tags = Field(default_factory=dict, max_length=200)
     metrics: Metrics = Field(default_factory=dict, max_length=1000)
+    manifest: ManifestIn | None = Field(
+        default=None, description="The version's files; every blob must be uploaded first."
+    )
 
 
 class VersionUpdate(_In):

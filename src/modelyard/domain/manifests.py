@@ -161,16 +161,17 @@ def media_type_for(path: str) -> str:
 
 
 def artifact(path: object, size: object, digest: object, media_type: object = None) -> Artifact:
-    """One checked artifact (path normalised to NFC)."""
+    """One checked artifact (path normalised to NFC; media type from its name if not given)."""
     if isinstance(size, bool) or not isinstance(size, int) or not 0 <= size <= MAX_SIZE:
         raise InvalidInputError(
             "SIZE_INVALID", f"artifact {path!r}: size must be a whole number of bytes ≥ 0"
         )
+    clean = check_artifact_path(path)
     return Artifact(
-        path=check_artifact_path(path),
+        path=clean,
         size=size,
         digest=check_digest(digest, f"artifact {path!r} digest"),
-        media_type=check_media_type(media_type or DEFAULT_MEDIA_TYPE),
+        media_type=check_media_type(media_type or media_type_for(clean)),
     )
 
 

@@ -23,8 +23,10 @@ from modelyard.db.tables import VersionRow, VersionTagRow
 from modelyard.db.types import utcnow
 from modelyard.domain.errors import InvalidInputError, NotFoundError
 from modelyard.domain.lifecycle import INITIAL_STAGE
+from modelyard.domain.manifests import Manifest
 from modelyard.domain.names import check_tag, check_tags
 from modelyard.domain.records import Version
+from modelyard.services import manifests
 from modelyard.services.lookup import (
     in_range,
     model_row,
@@ -64,14 +66,18 @@ def create_version(
     tags: dict[str, str] | None = None,
     metrics: dict[str, Any] | None = None,
     manifest_digest: str | None = None,
+    manifest: Manifest | None = None,
 ) -> Version:
+    """``manifest``: the version's files; every blob it names must be on the server
+    (services/manifests.py). Its digest becomes the version's ``manifest_digest``."""
     tags = check_tags(tags or {})
     clean_metrics = check_metrics(metrics or {})
     now = utcnow()
     with db.write() as s:
         model_id, number, risk = _next_number(s, namespace, name, now)
+        version_id = uuid.uuid4()
         row = {
-            "id": uuid.uuid4(),
+            "id": version_id,
             "model_id": model_id,
             "number": number,
             "namespace": namespace,
@@ -80,13 +86,15 @@ def create_version(
             "stage": INITIAL_STAGE,
             "status": "ready",
             "metrics": clean_metrics,
-            "manifest_digest": manifest_digest,
+            "manifest_digest": manifest.digest if manifest is not None else manifest_digest,
             "archived_at": None,
             "created_by": actor,
             "created_at": now,
             "updated_at": now,
         }
         s.execute(queries.INSERT_VERSION, row)
+        if manifest is not None:
+            manifests.attach(s, version_id, manifest)
         if tags:
             s.execute(
                 queries.INSERT_VERSION_TAGS,

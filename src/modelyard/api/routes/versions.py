@@ -32,6 +32,7 @@ async def create_version(
         body.description,
         body.tags,
         body.metrics,
+        manifest=body.manifest.to_manifest() if body.manifest is not None else None,
     )
     return VersionOut.of(v)
 

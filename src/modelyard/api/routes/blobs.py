@@ -1,0 +1,202 @@
+"""/api/v1/blobs: which blobs the server lacks, upload sessions, single-request uploads and
+downloads with ranges. The protocol is described in docs/transfer.md.
+
+Anything that touches the blob store (disk or S3) runs in the thread pool, never on the event
+loop; bodies stream through ``api/bodies.py`` and are never held whole.
+"""
+
+from __future__ import annotations
+
+import base64
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Request, Response
+from fastapi.responses import JSONResponse, StreamingResponse
+from starlette.concurrency import run_in_threadpool
+
+from modelyard.api.blob_schemas import (
+    BINARY_BODY,
+    BlobOut,
+    MissingIn,
+    MissingOut,
+    UploadCommit,
+    UploadOut,
+    UploadStart,
+    blob_location,
+    upload_location,
+)
+from modelyard.api.bodies import content_length, parse_content_range, parse_range, run_with_body
+from modelyard.api.deps import Actor
+from modelyard.api.errors import ERROR_RESPONSES, error_response
+from modelyard.api.schemas import ErrorOut
+from modelyard.domain.digests import check_digest, hex_of
+from modelyard.domain.errors import InvalidInputError, RangeNotSatisfiableError
+from modelyard.domain.transfers import Blob, Upload
+from modelyard.services import blobs, uploads
+from modelyard.services.uploads import Transfers
+
+RESPONSES: dict[int | str, dict[str, Any]] = {
+    **ERROR_RESPONSES,
+    416: {"model": ErrorOut, "description": "CHUNK_OUT_OF_ORDER or RANGE_NOT_SATISFIABLE"},
+}
+router = APIRouter(prefix="/api/v1/blobs", tags=["blobs"], responses=RESPONSES)
+
+UploadId = Annotated[uuid.UUID, Path(description="The upload session's id")]
+DigestPath = Annotated[str, Path(description="sha256:<64 hex digits>", max_length=100)]
+
+
+def _transfers(request: Request) -> Transfers:
+    transfers: Transfers = request.app.state.transfers
+    return transfers
+
+
+def _upload_headers(upload: Upload) -> dict[str, str]:
+    headers = {"Location": upload_location(upload.id), "Upload-Offset": str(upload.received)}
+    if upload.received:
+        headers["Range"] = f"bytes=0-{upload.received - 1}"
+    return headers
+
+
+def _upload_response(upload: Upload, status: int) -> JSONResponse:
+    body = UploadOut.of(upload).model_dump(mode="json")
+    return JSONResponse(body, status_code=status, headers=_upload_headers(upload))
+
+
+def _out_of_order(exc: RangeNotSatisfiableError) -> JSONResponse:
+    received = int(exc.details.get("received", 0))
+    headers = {"Upload-Offset": str(received)}
+    if received:
+        headers["Range"] = f"bytes=0-{received - 1}"
+    return error_response(exc.status, exc.code, exc.message, exc.details, headers)
+
+
+def _blob_response(blob: Blob) -> JSONResponse:
+    status = 201 if blob.created else 200
+    body = BlobOut.of(blob).model_dump(mode="json")
+    return JSONResponse(body, status_code=status, headers={"Location": blob_location(blob.digest)})
+
+
+@router.post("/missing")
+async def missing(body: MissingIn, request: Request) -> MissingOut:
+    """The digests among ``digests`` the server does not hold: upload only those."""
+    t = _transfers(request)
+    lacking = await run_in_threadpool(blobs.missing, t.db, body.digests, t.refresh_after)
+    return MissingOut(missing=lacking)
+
+
+@router.post("/uploads", status_code=201, response_model=UploadOut)
+async def start_upload(body: UploadStart, request: Request, actor: Actor) -> JSONResponse:
+    """Open an upload session. Give ``size`` when known: too large is refused now (413)."""
+    upload = await run_in_threadpool(uploads.start_upload, _transfers(request), actor, body.size)
+    return _upload_response(upload, 201)
+
+
+@router.get("/uploads/{upload_id}", response_model=UploadOut)
+async def upload_status(upload_id: UploadId, request: Request) -> JSONResponse:
+    """How many bytes the session holds: resume by sending the rest from ``received``."""
+    upload = await run_in_threadpool(uploads.get_upload, _transfers(request), str(upload_id))
+    return _upload_response(upload, 200)
+
+
+@router.patch(
+    "/uploads/{upload_id}", status_code=202, response_model=UploadOut, openapi_extra=BINARY_BODY
+)
+async def write_chunk(upload_id: UploadId, request: Request) -> JSONResponse:
+    """Send bytes ``START-END`` (``Content-Range: bytes START-END/*``); START must be the
+    session's ``received``, else 416 CHUNK_OUT_OF_ORDER with the current range."""
+    t = _transfers(request)
+    start, length = parse_content_range(request.headers.get("content-range"))
+    declared = content_length(request)
+    if declared is not None and declared != length:
+        raise InvalidInputError(
+            "SIZE_INVALID",
+            f"Content-Length {declared} disagrees with Content-Range ({length} bytes)",
+        )
+    try:
+        upload = await run_with_body(
+            request, lambda body: uploads.write_chunk(t, str(upload_id), start, length, body)
+        )
+    except RangeNotSatisfiableError as exc:
+        return _out_of_order(exc)
+    return _upload_response(upload, 202)
+
+
+@router.post("/uploads/{upload_id}/commit", status_code=201, response_model=BlobOut)
+async def commit_upload(upload_id: UploadId, body: UploadCommit, request: Request) -> Response:
+    """Finish the session: the bytes become blob ``digest`` if they hash to it (else 400
+    DIGEST_INVALID and the session is dropped) and ``size`` matches (else SIZE_INVALID)."""
+    t = _transfers(request)
+    try:
+        blob = await run_in_threadpool(
+            uploads.commit_upload, t, str(upload_id), body.digest, body.size
+        )
+    except RangeNotSatisfiableError as exc:
+        return _out_of_order(exc)
+    return _blob_response(blob)
+
+
+@router.delete("/uploads/{upload_id}", status_code=204)
+async def cancel_upload(upload_id: UploadId, request: Request) -> Response:
+    """Abandon the session and its bytes."""
+    await run_in_threadpool(uploads.cancel_upload, _transfers(request), str(upload_id))
+    return Response(status_code=204)
+
+
+@router.put("/{digest}", status_code=201, response_model=BlobOut, openapi_extra=BINARY_BODY)
+async def put_blob(digest: DigestPath, request: Request) -> Response:
+    """Upload a whole (small) blob in one request. 200 when the server held it already (the
+    body is not read), 201 when stored now."""
+    t = _transfers(request)
+    length = content_length(request)
+    blob = await run_with_body(request, lambda body: uploads.put_blob(t, digest, length, body))
+    return _blob_response(blob)
+
+
+def _blob_headers(blob: Blob) -> dict[str, str]:
+    sha = base64.b64encode(bytes.fromhex(hex_of(blob.digest))).decode()
+    return {
+        "Modelyard-Digest": blob.digest,
+        "Repr-Digest": f"sha-256=:{sha}:",
+        "ETag": f'"{blob.digest}"',
+        "Accept-Ranges": "bytes",
+        "Cache-Control": "public, max-age=31536000, immutable",
+        "Content-Length": str(blob.size),
+    }
+
+
+@router.head("/{digest}", responses={200: {"description": "The blob's size and digest headers"}})
+async def head_blob(digest: DigestPath, request: Request) -> Response:
+    blob = await run_in_threadpool(blobs.get_blob, _transfers(request).db, check_digest(digest))
+    return Response(headers=_blob_headers(blob), media_type="application/octet-stream")
+
+
+@router.get(
+    "/{digest}",
+    response_class=StreamingResponse,
+    responses={
+        200: {"content": {"application/octet-stream": {}}, "description": "The blob's bytes"},
+        206: {"content": {"application/octet-stream": {}}, "description": "The range asked"},
+    },
+)
+async def get_blob(digest: DigestPath, request: Request) -> Response:
+    """The blob's bytes; ``Range: bytes=START-END`` gives 206 with that part. The
+    ``Modelyard-Digest`` header names the digest to verify the bytes against."""
+    t = _transfers(request)
+    blob = await run_in_threadpool(blobs.get_blob, t.db, check_digest(digest))
+    headers = _blob_headers(blob)
+    try:
+        span = parse_range(request.headers.get("range"), blob.size)
+    except RangeNotSatisfiableError as exc:
+        return error_response(
+            416, exc.code, exc.message, exc.details, {"Content-Range": f"bytes */{blob.size}"}
+        )
+    start, stop = span or (0, blob.size)
+    pieces = await run_in_threadpool(t.store.read, blob.digest, start, stop)
+    if span is None:
+        return StreamingResponse(pieces, headers=headers, media_type="application/octet-stream")
+    headers["Content-Length"] = str(stop - start)
+    headers["Content-Range"] = f"bytes {start}-{stop - 1}/{blob.size}"
+    return StreamingResponse(
+        pieces, status_code=206, headers=headers, media_type="application/octet-stream"
+    )
