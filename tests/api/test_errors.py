@@ -10,6 +10,7 @@ cannot be provoked by a client against a healthy server, so each has a test of i
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import threading
 from collections.abc import Callable, Iterator
@@ -34,7 +35,15 @@ from tests.support import sync_transport
 
 API = "/api/v1"
 FRAUD = f"{API}/models/risk-team/fraud"
-OWN_TESTS = {"INTERNAL", "DATABASE_UNAVAILABLE", "CONFLICT"}
+# UPLOAD_BUSY and BLOB_STORE_UNAVAILABLE have theirs in tests/api/test_blobs_errors.py.
+OWN_TESTS = {
+    "INTERNAL",
+    "DATABASE_UNAVAILABLE",
+    "CONFLICT",
+    "UPLOAD_BUSY",
+    "BLOB_STORE_UNAVAILABLE",
+}
+NO_BLOB = "sha256:" + "0" * 64
 
 
 @dataclass(frozen=True)
@@ -83,6 +92,29 @@ def _raw(method: str, path: str, body: bytes, content_type: str) -> Callable[[Ct
     return lambda c: c.http.request(
         method, path, content=body, headers={"content-type": content_type}
     )
+
+
+def _session(c: Ctx, size: int | None = None) -> str:
+    r = c.http.post(f"{API}/blobs/uploads", json={"size": size})
+    assert r.status_code == 201, r.text
+    return str(r.json()["id"])
+
+
+def _chunk(c: Ctx, upload_id: str, start: int, data: bytes) -> httpx.Response:
+    headers = {"content-range": f"bytes {start}-{start + len(data) - 1}/*"}
+    return c.http.patch(f"{API}/blobs/uploads/{upload_id}", content=data, headers=headers)
+
+
+def _manifest(path: str = "a.bin", digest: str = NO_BLOB, **extra: Any) -> dict[str, Any]:
+    return {"manifest": {"artifacts": [{"path": path, "size": 1, "digest": digest, **extra}]}}
+
+
+def _past_the_end(c: Ctx) -> httpx.Response:
+    put = c.http.put(
+        f"{API}/blobs/sha256:{hashlib.sha256(b'ten bytes!').hexdigest()}", content=b"ten bytes!"
+    )
+    assert put.status_code in (200, 201), put.text
+    return c.http.get(put.headers["location"], headers={"range": "bytes=10-"})
 
 
 CASES = [
@@ -348,6 +380,53 @@ CASES = [
         "form encoded",
         _raw("PATCH", FRAUD, b"description=d", "application/x-www-form-urlencoded"),
     ),
+    Case(
+        "DIGEST_INVALID",
+        "malformed digest",
+        lambda c: c.http.post(f"{API}/blobs/missing", json={"digests": ["sha256:xyz"]}),
+    ),
+    Case(
+        "DIGEST_INVALID",
+        "bytes differ from the digest",
+        lambda c: c.http.put(f"{API}/blobs/{NO_BLOB}", content=b"not zeros"),
+    ),
+    Case(
+        "SIZE_INVALID", "chunk past declared size", lambda c: _chunk(c, _session(c, 2), 0, b"abc")
+    ),
+    Case(
+        "ARTIFACT_PATH_INVALID",
+        "path with ..",
+        lambda c: c.http.post(f"{FRAUD}/versions", json=_manifest("../escape")),
+    ),
+    Case(
+        "MANIFEST_INVALID",
+        "bad media type",
+        lambda c: c.http.post(f"{FRAUD}/versions", json=_manifest(media_type="NOT A TYPE")),
+    ),
+    Case(
+        "MANIFEST_BLOB_UNKNOWN",
+        "blob never uploaded",
+        lambda c: c.http.post(f"{FRAUD}/versions", json=_manifest()),
+    ),
+    Case(
+        "RANGE_INVALID",
+        "chunk without Content-Range",
+        lambda c: c.http.patch(f"{API}/blobs/uploads/{_session(c)}", content=b"abc"),
+    ),
+    Case("BLOB_NOT_FOUND", "download", lambda c: c.http.get(f"{API}/blobs/{NO_BLOB}")),
+    Case(
+        "UPLOAD_NOT_FOUND",
+        "status",
+        lambda c: c.http.get(f"{API}/blobs/uploads/00000000-0000-4000-8000-000000000000"),
+    ),
+    Case("MANIFEST_NOT_FOUND", "no files", lambda c: c.http.get(f"{FRAUD}/versions/1/manifest")),
+    Case(
+        "BLOB_TOO_LARGE",
+        "declared size",
+        lambda c: c.http.post(f"{API}/blobs/uploads", json={"size": 2**60}),
+    ),
+    Case("CHUNK_OUT_OF_ORDER", "gap", lambda c: _chunk(c, _session(c), 5, b"abc")),
+    Case("RANGE_NOT_SATISFIABLE", "past the end", _past_the_end),
 ]
 
 
