@@ -17,6 +17,7 @@ class Namespace:
     created_by: str
     created_at: datetime
     updated_at: datetime
+    visibility: str = "private"  # private: members only; internal: every signed-in user
 
 
 @dataclass(frozen=True)
