@@ -35,6 +35,10 @@ class Settings:
     log_level: str = "info"
     sqlite_busy_timeout_ms: int = 30000
     max_request_body_bytes: int = 1024 * 1024
+    reviewer_capacities: str = "technical,business,legal"  # comma-separated
+    session_ttl_seconds: int = 12 * 3600  # a web session ends this long after sign-in
+    auth_max_failures: int = 10  # failed logins / bad tokens per client per window, then 429
+    auth_window_seconds: int = 60
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -55,6 +59,11 @@ class Settings:
         return self.database_url or f"sqlite:///{self.data_dir / 'modelyard.db'}"
 
     @property
+    def capacities(self) -> tuple[str, ...]:
+        """The reviewer capacities members can hold, from ``reviewer_capacities``."""
+        return tuple(c.strip() for c in self.reviewer_capacities.split(",") if c.strip())
+
+    @property
     def resolved_blob_url(self) -> str:
         return self.blob_url or f"file://{self.data_dir / 'blobs'}"
 
@@ -66,6 +75,9 @@ _INT_FIELDS = {
     "max_request_body_bytes",
     "max_blob_bytes",
     "gc_grace_seconds",
+    "session_ttl_seconds",
+    "auth_max_failures",
+    "auth_window_seconds",
 }
 
 

@@ -2,36 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Annotated, ParamSpec, TypeVar
+from typing import Annotated
 
 from fastapi import Depends, Request
-from starlette.concurrency import run_in_threadpool
 
-from modelyard.db.engine import Database
+from modelyard.api.calls import Db, get_db, run
+
+__all__ = ["ANONYMOUS", "Actor", "Db", "current_actor", "get_db", "run"]
 
 ANONYMOUS = "anonymous"
-
-P = ParamSpec("P")
-R = TypeVar("R")
-
-
-async def run(db: Database, fn: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
-    """Run a service call for a route handler.
-
-    On SQLite the call runs inline on the event loop: the registry's queries take tens to
-    hundreds of microseconds, less than a hop to the thread pool and back costs, and SQLite
-    writers are serialised anyway. On PostgreSQL (a network round trip per statement) it runs in
-    the thread pool so one slow statement never stalls the other requests of the worker.
-    """
-    if db.dialect == "sqlite":
-        return fn(*args, **kwargs)
-    return await run_in_threadpool(fn, *args, **kwargs)
-
-
-async def get_db(request: Request) -> Database:
-    db: Database = request.app.state.db
-    return db
 
 
 async def current_actor(request: Request) -> str:
@@ -39,5 +18,4 @@ async def current_actor(request: Request) -> str:
     return ANONYMOUS
 
 
-Db = Annotated[Database, Depends(get_db)]
 Actor = Annotated[str, Depends(current_actor)]
