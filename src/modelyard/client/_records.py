@@ -1,7 +1,7 @@
 """Wire JSON -> the domain's records (``modelyard.domain.records``), with datetimes parsed.
 
-Unknown fields are ignored (a newer server may add some); a missing field is an
-``UnexpectedResponse`` raised by the caller, which knows the response.
+Unknown fields are ignored (a newer server may add some); a missing field without a default
+raises TypeError, which the caller, knowing the response, turns into ``UnexpectedResponse``.
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ _TIMES = frozenset({"created_at", "updated_at"})
 
 
 def _build(cls: type[T], data: dict[str, Any]) -> T:
-    values = {f.name: data[f.name] for f in fields(cls)}
+    # A field left out that the record gives a default (one added later) takes that default.
+    values = {f.name: data[f.name] for f in fields(cls) if f.name in data}
     for name in _TIMES & values.keys():
         values[name] = datetime.fromisoformat(values[name])
     return cls(**values)
