@@ -1,0 +1,113 @@
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+
+from modelyard.db.engine import Database
+from modelyard.db.tables import VersionRow
+from modelyard.domain.errors import InvalidInputError, NotFoundError
+from modelyard.services import models, references, versions
+from tests import factories
+from tests.factories import ACTOR
+
+
+def digest_of(content: bytes) -> str:
+    return "sha256:" + hashlib.sha256(content).hexdigest()
+
+
+@pytest.fixture
+def fraud(db: Database) -> None:
+    """team/fraud with versions 1-4 (4 archived), @champion on 2, 3 in staging."""
+    model = factories.model(db, "team/fraud")
+    for n in range(1, 5):
+        factories.version(db, model, manifest_digest=digest_of(f"manifest {n}".encode()))
+    factories.alias(db, model, "champion", 2)
+    _put_in_stage(db, 3, "staging")
+    versions.archive_version(db, ACTOR, "team", "fraud", 4)
+
+
+def _put_in_stage(db: Database, number: int, stage: str) -> None:
+    # Stages are read-only until the governance capability adds transitions; set it directly.
+    with db.write() as s:
+        row = s.query(VersionRow).filter_by(model_name="fraud", number=number).one()
+        row.stage = stage
+
+
+@pytest.mark.usefixtures("fraud")
+@pytest.mark.parametrize(
+    ("reference", "number"),
+    [
+        ("team/fraud", 3),
+        ("team/fraud@latest", 3),
+        ("team/fraud@1", 1),
+        ("team/fraud@2", 2),
+        ("team/fraud@4", 4),  # a number names an archived version too
+        ("team/fraud@champion", 2),
+        ("team/fraud@development", 2),
+        ("team/fraud@staging", 3),
+        (f"team/fraud@{digest_of(b'manifest 1')}", 1),
+        (f"team/fraud@{digest_of(b'manifest 4')}", 4),  # so does a digest
+    ],
+)
+def test_resolve_every_kind_of_reference(db: Database, reference: str, number: int) -> None:
+    version = references.resolve(db, reference)
+    assert (version.namespace, version.name, version.version) == ("team", "fraud", number)
+
+
+@pytest.mark.usefixtures("fraud")
+def test_resolved_version_carries_aliases_and_risk(db: Database) -> None:
+    version = references.resolve(db, "team/fraud@champion")
+    assert version.aliases == ["champion"]
+    assert version.risk_level == "unassessed"
+
+
+@pytest.mark.usefixtures("fraud")
+def test_latest_skips_archived_versions(db: Database) -> None:
+    versions.archive_version(db, ACTOR, "team", "fraud", 3)
+    assert references.resolve(db, "team/fraud").version == 2
+    assert references.resolve(db, "team/fraud@latest").version == 2
+
+
+@pytest.mark.usefixtures("fraud")
+def test_moving_an_alias_moves_what_it_resolves_to(db: Database) -> None:
+    factories.alias(db, models.get_model(db, "team", "fraud"), "champion", 3)
+    assert references.resolve(db, "team/fraud@champion").version == 3
+
+
+@pytest.mark.usefixtures("fraud")
+@pytest.mark.parametrize(
+    ("reference", "code"),
+    [
+        ("team/fraud@challenger", "ALIAS_NOT_FOUND"),
+        ("team/fraud@production", "VERSION_NOT_FOUND"),
+        ("team/fraud@5", "VERSION_NOT_FOUND"),
+        (f"team/fraud@{digest_of(b'never pushed')}", "VERSION_NOT_FOUND"),
+        ("team/ghost", "MODEL_NOT_FOUND"),
+        ("team/ghost@1", "MODEL_NOT_FOUND"),
+        ("team/ghost@champion", "MODEL_NOT_FOUND"),
+        ("nowhere/fraud@1", "MODEL_NOT_FOUND"),
+    ],
+)
+def test_references_that_name_nothing_are_not_found(
+    db: Database, reference: str, code: str
+) -> None:
+    with pytest.raises(NotFoundError) as info:
+        references.resolve(db, reference)
+    assert info.value.code == code
+
+
+def test_model_without_versions_has_no_latest(db: Database) -> None:
+    factories.model(db, "team/empty")
+    with pytest.raises(NotFoundError) as info:
+        references.resolve(db, "team/empty")
+    assert info.value.code == "VERSION_NOT_FOUND"
+
+
+@pytest.mark.parametrize(
+    "reference", ["team", "team/Fraud", "team/fraud@", "team/fraud@0", "team/fraud@sha256:x"]
+)
+def test_malformed_reference_is_refused_before_the_database(db: Database, reference: str) -> None:
+    with pytest.raises(InvalidInputError) as info:
+        references.resolve(db, reference)
+    assert info.value.code == "REFERENCE_INVALID"
