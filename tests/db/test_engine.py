@@ -22,6 +22,12 @@ def test_like_is_case_sensitive_and_ilike_is_not(db: Database) -> None:
     assert _truth(db, fraud.ilike("fr%"))
 
 
+def test_ilike_folds_case_beyond_ascii(db: Database) -> None:
+    assert _truth(db, literal("École Übersetzer").ilike("école über%"))
+    assert _truth(db, literal("ÀÉÎÕÜ").ilike("àéîõü"))
+    assert not _truth(db, literal("École").like("école"))
+
+
 def test_sqlite_connections_are_set_up_for_a_server(db: Database) -> None:
     if db.dialect != "sqlite":
         pytest.skip("SQLite pragmas")

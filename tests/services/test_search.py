@@ -599,8 +599,16 @@ def test_free_text_follows_changes(db: Database) -> None:
     assert version_refs(search.search_versions(db, q="first")) == [f"{FV2}@1"]
 
 
-def test_free_text_folds_case_beyond_ascii(db: Database) -> None:
-    factories.model(db, "intl/translator", "Übersetzer für Betrugsfälle", {"Sprache": "Deutsch"})
+def test_free_text_and_ilike_fold_case_beyond_ascii(db: Database) -> None:
+    factories.model(db, "intl/translator", "Übersetzer für Betrugsfälle", {"Sprache": "Ärger"})
     factories.model(db, "intl/other", "nothing to see")
-    for q in ("übersetzer", "ÜBERSETZ", "betrugsfälle", "FÜR", "sprache", "deutsch"):
+    for q in ("übersetzer", "ÜBERSETZ", "betrugsfälle", "FÜR", "sprache", "ärger", "ÄRGER"):
         assert model_names(search.search_models(db, q=q)) == ["intl/translator"], q
+    cases = [
+        ("description ILIKE 'übersetzer%'", ["intl/translator"]),
+        ("description LIKE 'übersetzer%'", []),
+        ("description LIKE 'Über%'", ["intl/translator"]),
+        ("tags.Sprache ILIKE 'ärger'", ["intl/translator"]),
+        ("tags.Sprache = 'ärger'", []),
+    ]
+    expect(models_matching(db), cases, ordered=False)

@@ -4,7 +4,7 @@ SQLite is run the way a server needs it: WAL (readers never block the writer), f
 a busy timeout, ``synchronous=NORMAL`` (durable across process crashes; WAL keeps the database
 consistent across power loss) and ``BEGIN IMMEDIATE`` for write transactions, so two writers
 never deadlock upgrading a read lock: the second waits at BEGIN for the busy timeout. ``LIKE`` is
-made case-sensitive, as on PostgreSQL.
+made case-sensitive and ``lower()`` folds all of Unicode, as on PostgreSQL.
 PostgreSQL runs at READ COMMITTED; services take row locks where order matters.
 """
 
@@ -55,6 +55,9 @@ def _sqlite_engine(url: str, busy_timeout_ms: int) -> Engine:
         # promises case-sensitive LIKE on both (ILIKE compiles to lower() LIKE lower()).
         cur.execute("PRAGMA case_sensitive_like=ON")
         cur.close()
+        # ILIKE compiles to lower(x) LIKE lower(y) on SQLite, whose lower() folds ASCII only:
+        # 'École' ILIKE 'école' was false on SQLite and true on PostgreSQL. Python's folds all.
+        dbapi_conn.create_function("lower", 1, _lower, deterministic=True)
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
@@ -62,6 +65,10 @@ def _sqlite_engine(url: str, busy_timeout_ms: int) -> Engine:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
     return engine
+
+
+def _lower(value: Any) -> Any:
+    return value.lower() if isinstance(value, str) else value
 
 
 class Database:
