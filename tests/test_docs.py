@@ -56,7 +56,8 @@ def _table_section(text: str) -> str:
 
 def cli_command_paths(command: click.Command, prefix: str = "modelyard") -> Iterator[str]:
     """Every runnable command, as typed: ``modelyard models create``."""
-    if not isinstance(command, click.Group):
+    # Typer 0.29 vendors click: its groups are typer.core.TyperGroup, not click.Group.
+    if not isinstance(command, click.Group | typer.core.TyperGroup):
         yield prefix
         return
     for name, sub in sorted(command.commands.items()):
