@@ -83,7 +83,7 @@ async def set_risk(namespace: str, name: str, body: RiskUpdate, db: Db, actor: A
     )
 
 
-@router.put("/{namespace}/{name}/tags/{key}")
+@router.put("/{namespace}/{name}/tags/{key:path}")
 async def set_tag(
     namespace: str, name: str, key: Key, body: TagValue, db: Db, actor: Actor
 ) -> ModelOut:
@@ -92,7 +92,7 @@ async def set_tag(
     )
 
 
-@router.delete("/{namespace}/{name}/tags/{key}")
+@router.delete("/{namespace}/{name}/tags/{key:path}")
 async def remove_tag(namespace: str, name: str, key: Key, db: Db, actor: Actor) -> ModelOut:
     return ModelOut.of(await run(db, models.remove_model_tag, db, actor, namespace, name, key))
 

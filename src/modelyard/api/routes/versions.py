@@ -101,7 +101,7 @@ async def archive_version(
     )
 
 
-@router.put(BASE + "/{version}/tags/{key}")
+@router.put(BASE + "/{version}/tags/{key:path}")
 async def set_version_tag(
     namespace: str, name: str, version: Number, key: Key, body: TagValue, db: Db, actor: Actor
 ) -> VersionOut:
@@ -111,7 +111,7 @@ async def set_version_tag(
     return VersionOut.of(v)
 
 
-@router.delete(BASE + "/{version}/tags/{key}")
+@router.delete(BASE + "/{version}/tags/{key:path}")
 async def remove_version_tag(
     namespace: str, name: str, version: Number, key: Key, db: Db, actor: Actor
 ) -> VersionOut:
