@@ -29,6 +29,7 @@ from modelyard.db import migrate
 from modelyard.db.engine import Database
 from modelyard.db.tables import Base
 from modelyard.settings import Settings
+from tests import identity
 from tests.support import sync_transport
 
 PG_ADMIN_URL = os.environ.get(
@@ -134,11 +135,22 @@ def app(settings: Settings, db: Database):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def http(app) -> Iterator[httpx.Client]:  # type: ignore[no-untyped-def]
-    """A plain httpx client on the real app, in process."""
+def admin_token(db: Database) -> str:
+    """A bootstrap global admin (user ``admin``) and an API token of theirs with every scope:
+    what ``http`` sends, and what SDK and CLI tests give their clients."""
+    return identity.admin_token(db)
+
+
+@pytest.fixture
+def http(app, admin_token: str) -> Iterator[httpx.Client]:  # type: ignore[no-untyped-def]
+    """A plain httpx client on the real app, in process, signed in as the global admin."""
     with (
         sync_transport(app) as transport,
-        httpx.Client(transport=transport, base_url="http://modelyard.test") as client,
+        httpx.Client(
+            transport=transport,
+            base_url="http://modelyard.test",
+            headers={"Authorization": f"Bearer {admin_token}"},
+        ) as client,
     ):
         yield client
 

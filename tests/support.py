@@ -16,8 +16,15 @@ import httpx
 
 
 class SyncASGITransport(httpx.BaseTransport):
-    def __init__(self, app: Any, portal: anyio.from_thread.BlockingPortal) -> None:
-        self._inner = httpx.ASGITransport(app=app)
+    """``client``: the (host, port) the app sees the requests come from."""
+
+    def __init__(
+        self,
+        app: Any,
+        portal: anyio.from_thread.BlockingPortal,
+        client: tuple[str, int] = ("127.0.0.1", 123),
+    ) -> None:
+        self._inner = httpx.ASGITransport(app=app, client=client)
         self._portal = portal
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
@@ -34,6 +41,6 @@ class SyncASGITransport(httpx.BaseTransport):
 
 
 @contextmanager
-def sync_transport(app: Any) -> Iterator[SyncASGITransport]:
+def sync_transport(app: Any, **kwargs: Any) -> Iterator[SyncASGITransport]:
     with anyio.from_thread.start_blocking_portal() as portal:
-        yield SyncASGITransport(app, portal)
+        yield SyncASGITransport(app, portal, **kwargs)

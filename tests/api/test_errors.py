@@ -13,10 +13,12 @@ import base64
 import hashlib
 import json
 import threading
+import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +30,8 @@ from sqlalchemy import select
 
 from modelyard.api.app import create_app
 from modelyard.db.engine import Database
-from modelyard.db.tables import NamespaceRow
+from modelyard.db.tables import ApiTokenRow, NamespaceRow
+from modelyard.db.types import utcnow
 from modelyard.domain.errors import ERROR_CODES
 from modelyard.settings import Settings
 from tests.support import sync_transport
@@ -50,6 +53,7 @@ NO_BLOB = "sha256:" + "0" * 64
 class Ctx:
     http: httpx.Client
     body_limit: int
+    app: FastAPI
 
 
 @dataclass(frozen=True)
@@ -430,6 +434,143 @@ CASES = [
 ]
 
 
+# Identity and access: callers other than the fixture's global admin.
+
+
+def _send_as(c: Ctx, token: str | None, method: str, path: str, **kw: Any) -> httpx.Response:
+    request = c.http.build_request(method, path, **kw)
+    del request.headers["authorization"]
+    if token is not None:
+        request.headers["authorization"] = f"Bearer {token}"
+    return c.http.send(request)
+
+
+def _new_token(c: Ctx, **body: Any) -> dict[str, Any]:
+    made = c.http.post(f"{API}/tokens", json={"name": "case", **body})
+    assert made.status_code == 201, made.text
+    token: dict[str, Any] = made.json()
+    return token
+
+
+def _revoked_token(c: Ctx) -> str:
+    token = _new_token(c)
+    c.http.delete(f"{API}/tokens/{token['id']}")
+    return str(token["token"])
+
+
+def _expired_token(c: Ctx) -> str:
+    token = _new_token(c)
+    with c.app.state.db.write() as s:
+        row = s.get_one(ApiTokenRow, uuid.UUID(token["id"]))
+        row.expires_at = utcnow() - timedelta(seconds=1)
+    return str(token["token"])
+
+
+def _then(*calls: Callable[[Ctx], httpx.Response]) -> Callable[[Ctx], httpx.Response]:
+    """Make the requests in turn; the last one's answer is the case's."""
+    return lambda c: [call(c) for call in calls][-1]
+
+
+def _browser_post_without_csrf(c: Ctx) -> httpx.Response:
+    c.http.post(f"{API}/users", json={"name": "by-browser", "password": "correct horse"})
+    with (
+        sync_transport(c.app) as transport,
+        httpx.Client(transport=transport, base_url="https://modelyard.test") as browser,
+    ):
+        browser.post(f"{API}/login", json={"name": "by-browser", "password": "correct horse"})
+        return browser.post(f"{API}/tokens", json={"name": "x"})
+
+
+def _too_many_logins(c: Ctx) -> httpx.Response:
+    bad = {"name": "admin", "password": "guess"}
+    with (
+        sync_transport(c.app, client=("10.0.0.99", 4242)) as transport,
+        httpx.Client(transport=transport, base_url="http://modelyard.test") as attacker,
+    ):
+        for _ in range(c.app.state.settings.auth_max_failures):
+            attacker.post(f"{API}/login", json=bad)
+        return attacker.post(f"{API}/login", json=bad)
+
+
+MEMBERS = f"{API}/namespaces/risk-team/members"
+CASES += [
+    Case(
+        "SCOPE_INVALID",
+        "token scope",
+        lambda c: c.http.post(f"{API}/tokens", json={"name": "x", "scopes": ["fly:*"]}),
+    ),
+    Case(
+        "ROLE_INVALID",
+        "member role",
+        lambda c: c.http.put(f"{MEMBERS}/admin", json={"role": "owner"}),
+    ),
+    Case(
+        "CAPACITY_INVALID",
+        "unknown capacity",
+        lambda c: c.http.put(f"{MEMBERS}/admin/capacities/astrology"),
+    ),
+    Case(
+        "PASSWORD_INVALID",
+        "too short",
+        lambda c: c.http.post(f"{API}/users", json={"name": "shorty", "password": "short"}),
+    ),
+    Case("UNAUTHENTICATED", "no credentials", lambda c: _send_as(c, None, "GET", f"{API}/whoami")),
+    Case(
+        "TOKEN_INVALID", "made-up token", lambda c: _send_as(c, "myd_nope", "GET", f"{API}/whoami")
+    ),
+    Case(
+        "TOKEN_EXPIRED", "expired", lambda c: _send_as(c, _expired_token(c), "GET", f"{API}/whoami")
+    ),
+    Case(
+        "TOKEN_REVOKED", "revoked", lambda c: _send_as(c, _revoked_token(c), "GET", f"{API}/whoami")
+    ),
+    Case(
+        "LOGIN_FAILED",
+        "wrong password",
+        lambda c: c.http.post(f"{API}/login", json={"name": "admin", "password": "guess"}),
+    ),
+    Case(
+        "PERMISSION_DENIED",
+        "read-only token creates a user",
+        lambda c: _send_as(
+            c, _new_token(c, scopes=["read:*"])["token"], "POST", f"{API}/users", json={"name": "x"}
+        ),
+    ),
+    Case("CSRF_FAILED", "session cookie without CSRF token", _browser_post_without_csrf),
+    Case("USER_NOT_FOUND", "get", lambda c: c.http.get(f"{API}/users/nobody")),
+    Case(
+        "TOKEN_NOT_FOUND",
+        "revoke",
+        lambda c: c.http.delete(f"{API}/tokens/00000000-0000-4000-8000-000000000000"),
+    ),
+    Case(
+        "MEMBER_NOT_FOUND",
+        "remove a non-member",
+        _then(
+            lambda c: c.http.post(f"{API}/users", json={"name": "outsider"}),
+            lambda c: c.http.delete(f"{MEMBERS}/outsider"),
+        ),
+    ),
+    Case("USER_EXISTS", "create", lambda c: c.http.post(f"{API}/users", json={"name": "admin"})),
+    Case(
+        "LAST_ADMIN",
+        "demote the only admin",
+        lambda c: c.http.put(f"{API}/users/admin/admin", json={"admin": False}),
+    ),
+    Case(
+        "SERVICE_ACCOUNT_NOT_ALLOWED",
+        "service account as global admin",
+        _then(
+            lambda c: c.http.post(
+                f"{API}/service-accounts", json={"name": "ci-case", "namespace": "risk-team"}
+            ),
+            lambda c: c.http.put(f"{API}/users/ci-case/admin", json={"admin": True}),
+        ),
+    ),
+    Case("TOO_MANY_ATTEMPTS", "failed logins from one client", _too_many_logins),
+]
+
+
 def _seed(http: httpx.Client) -> None:
     """risk-team/fraud with versions 1-3 (3 archived), an alias and a tag; risk-team/scorer; an
     archived model risk-team/retired; an archived namespace old-team."""
@@ -477,10 +618,10 @@ def shape_problems(response: httpx.Response, code: str) -> list[str]:
 
 
 def test_every_error_path_answers_with_its_registry_status_and_the_one_shape(
-    http: httpx.Client, settings: Settings
+    http: httpx.Client, settings: Settings, app: FastAPI
 ) -> None:
     _seed(http)
-    ctx = Ctx(http, settings.max_request_body_bytes)
+    ctx = Ctx(http, settings.max_request_body_bytes, app)
     failures = {}
     for case in CASES:
         problems = shape_problems(case.call(ctx), case.code)

@@ -11,8 +11,20 @@ from prometheus_client import CollectorRegistry
 
 from modelyard import __version__
 from modelyard.api import errors
+from modelyard.api.limits import FailureLimiter
 from modelyard.api.middleware import BodySizeLimit, RefuseNulInPath, RequestContext
-from modelyard.api.routes import blobs, health, manifests, models, namespaces, versions
+from modelyard.api.routes import (
+    auth,
+    blobs,
+    health,
+    manifests,
+    models,
+    namespaces,
+    teams,
+    tokens,
+    users,
+    versions,
+)
 from modelyard.blobs import open_store
 from modelyard.db.engine import Database
 from modelyard.services.uploads import HashCache, Transfers
@@ -51,6 +63,9 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     app.state.db = database
     app.state.metrics = CollectorRegistry()
     app.state.blobs = store
+    app.state.auth_limiter = FailureLimiter(
+        settings.auth_max_failures, settings.auth_window_seconds
+    )
     app.state.transfers = Transfers(
         db=database,
         store=store,
@@ -60,7 +75,7 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
         refresh_after=timedelta(seconds=settings.gc_grace_seconds / 4),
     )
     errors.install(app)
-    routers = (health, namespaces, models, versions, manifests, blobs)
+    routers = (health, namespaces, models, versions, manifests, blobs, auth, users, tokens, teams)
     for module in routers:
         app.include_router(module.router)
     app.add_middleware(

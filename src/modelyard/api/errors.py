@@ -45,7 +45,16 @@ def error_response(
 
 async def _domain(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ModelyardError)
-    return error_response(exc.status, exc.code, exc.message, exc.details)
+    return error_response(exc.status, exc.code, exc.message, exc.details, _headers(exc))
+
+
+def _headers(exc: ModelyardError) -> dict[str, str] | None:
+    """What HTTP asks of a 401 (the scheme to use) and a 429 (when to come back)."""
+    if exc.status == 401:
+        return {"WWW-Authenticate": 'Bearer realm="modelyard"'}
+    if exc.status == 429:
+        return {"Retry-After": str(exc.details.get("retry_after", 60))}
+    return None
 
 
 async def _validation(request: Request, exc: Exception) -> JSONResponse:
@@ -111,11 +120,14 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorOut, "description": description}
     for status, description in [
         (400, "Invalid input (NAME_INVALID, FILTER_INVALID, …)"),
+        (401, "Not signed in, or a bad, expired or revoked token (UNAUTHENTICATED, TOKEN_…)"),
+        (403, "Signed in but not allowed (PERMISSION_DENIED, CSRF_FAILED)"),
         (404, "Not found (MODEL_NOT_FOUND, VERSION_NOT_FOUND, …)"),
         (409, "Conflict (MODEL_EXISTS, MODEL_ARCHIVED, …)"),
         (413, "Request body too large"),
         (415, "Request body is not JSON (UNSUPPORTED_MEDIA_TYPE)"),
         (422, "Request does not match the schema (VALIDATION_FAILED)"),
+        (429, "Too many failed sign-ins from this client (TOO_MANY_ATTEMPTS; see Retry-After)"),
         (503, "Database unavailable"),
     ]
 }

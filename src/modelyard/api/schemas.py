@@ -7,7 +7,7 @@ dedicated endpoint may change (risk level, stage, created_by…) is refused, not
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
@@ -41,6 +41,9 @@ class _In(BaseModel):
 class NamespaceCreate(_In):
     name: Text = Field(max_length=200, examples=["risk-team"])
     description: Description = ""
+    visibility: Literal["private", "internal"] = Field(
+        "private", description="private: members only; internal: every signed-in user reads it"
+    )
 
 
 class NamespaceUpdate(_In):
@@ -50,6 +53,7 @@ class NamespaceUpdate(_In):
 class NamespaceOut(BaseModel):
     name: str
     description: str
+    visibility: str
     archived: bool
     created_by: str
     created_at: datetime

@@ -8,8 +8,11 @@ exception handler; the SDK raises the same classes from that shape.
     ├── NotFoundError              404  *_NOT_FOUND
     ├── ConflictError              409  *_EXISTS, *_ARCHIVED, CONFLICT
     ├── InvalidInputError          400  *_INVALID, VALIDATION_FAILED, BAD_REQUEST
+    ├── UnauthenticatedError       401  UNAUTHENTICATED, TOKEN_*, LOGIN_FAILED
+    ├── ForbiddenError             403  PERMISSION_DENIED, CSRF_FAILED
     ├── PayloadTooLargeError       413  PAYLOAD_TOO_LARGE, BLOB_TOO_LARGE
     ├── RangeNotSatisfiableError   416  CHUNK_OUT_OF_ORDER, RANGE_NOT_SATISFIABLE
+    ├── TooManyRequestsError       429  TOO_MANY_ATTEMPTS
     └── UnavailableError           503  DATABASE_UNAVAILABLE, BLOB_STORE_UNAVAILABLE
 """
 
@@ -72,7 +75,36 @@ ERROR_CODES: dict[str, ErrorCode] = {
             " upload them first. Details list them.",
         ),
         ErrorCode("RANGE_INVALID", 400, "A Range or Content-Range header does not parse."),
+        ErrorCode(
+            "SCOPE_INVALID",
+            400,
+            "A token scope is not ACTION:*, ACTION:namespace or ACTION:ns/model.",
+        ),
+        ErrorCode("ROLE_INVALID", 400, "A role is not viewer, contributor, maintainer or admin."),
+        ErrorCode("CAPACITY_INVALID", 400, "A reviewer capacity this server does not define."),
+        ErrorCode("PASSWORD_INVALID", 400, "A new password is too short or too long."),
+        ErrorCode(
+            "UNAUTHENTICATED", 401, "The request carries no credentials, or an unknown session."
+        ),
+        ErrorCode("TOKEN_INVALID", 401, "The API token is malformed or unknown."),
+        ErrorCode("TOKEN_EXPIRED", 401, "The API token has expired; create a new one."),
+        ErrorCode("TOKEN_REVOKED", 401, "The API token was revoked; create a new one."),
+        ErrorCode("LOGIN_FAILED", 401, "Wrong user name or password (or the account is disabled)."),
+        ErrorCode(
+            "PERMISSION_DENIED",
+            403,
+            "The caller can see the target but lacks the role or token scope for the action.",
+        ),
+        ErrorCode(
+            "CSRF_FAILED",
+            403,
+            "A request signed in by session cookie lacks the CSRF token, or comes from another"
+            " site.",
+        ),
         ErrorCode("NOT_FOUND", 404, "No such route."),
+        ErrorCode("USER_NOT_FOUND", 404, "No such user or service account."),
+        ErrorCode("TOKEN_NOT_FOUND", 404, "No such API token."),
+        ErrorCode("MEMBER_NOT_FOUND", 404, "The user is not a member of the namespace."),
         ErrorCode("BLOB_NOT_FOUND", 404, "No blob with this digest."),
         ErrorCode(
             "UPLOAD_NOT_FOUND", 404, "No such upload session (committed, cancelled or expired)."
@@ -86,6 +118,19 @@ ERROR_CODES: dict[str, ErrorCode] = {
         ErrorCode("METHOD_NOT_ALLOWED", 405, "The route does not accept this HTTP method."),
         ErrorCode("NAMESPACE_EXISTS", 409, "A namespace with this name exists."),
         ErrorCode("MODEL_EXISTS", 409, "A model with this name exists in the namespace."),
+        ErrorCode("USER_EXISTS", 409, "A user or service account with this name exists."),
+        ErrorCode(
+            "LAST_ADMIN",
+            409,
+            "The change would leave the server without a global admin, or a namespace without"
+            " an admin.",
+        ),
+        ErrorCode(
+            "SERVICE_ACCOUNT_NOT_ALLOWED",
+            409,
+            "Service accounts cannot do this: hold reviewer capacities, log in with a password,"
+            " approve, or be global admins.",
+        ),
         ErrorCode(
             "NAMESPACE_ARCHIVED", 409, "The namespace is archived; it accepts no new models."
         ),
@@ -110,6 +155,11 @@ ERROR_CODES: dict[str, ErrorCode] = {
             "RANGE_NOT_SATISFIABLE",
             416,
             "The requested byte range starts past the end of the blob.",
+        ),
+        ErrorCode(
+            "TOO_MANY_ATTEMPTS",
+            429,
+            "Too many failed logins or bad tokens from this client; wait Retry-After seconds.",
         ),
         ErrorCode("DATABASE_UNAVAILABLE", 503, "The metadata database cannot be reached."),
         ErrorCode(
@@ -155,6 +205,18 @@ class InvalidInputError(ModelyardError):
     pass
 
 
+class UnauthenticatedError(ModelyardError):
+    pass
+
+
+class ForbiddenError(ModelyardError):
+    pass
+
+
+class TooManyRequestsError(ModelyardError):
+    pass
+
+
 class PayloadTooLargeError(ModelyardError):
     pass
 
@@ -169,11 +231,14 @@ class UnavailableError(ModelyardError):
 
 _CLASS_BY_STATUS: dict[int, type[ModelyardError]] = {
     400: InvalidInputError,
+    401: UnauthenticatedError,
+    403: ForbiddenError,
     404: NotFoundError,
     409: ConflictError,
     413: PayloadTooLargeError,
     416: RangeNotSatisfiableError,
     422: InvalidInputError,
+    429: TooManyRequestsError,
     503: UnavailableError,
 }
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import uuid
+
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from modelyard.db.engine import Database
-from modelyard.db.tables import NamespaceRow
+from modelyard.db.tables import MembershipRow, NamespaceRow
 from modelyard.db.types import utcnow
+from modelyard.domain.access import Role, check_visibility
 from modelyard.domain.errors import ConflictError, InvalidInputError
 from modelyard.domain.names import check_name
 from modelyard.domain.pagination import clamp_page_size, decode_page_token, encode_page_token
@@ -16,15 +19,33 @@ from modelyard.services.lookup import namespace_row
 from modelyard.services.records import namespace_record
 
 
-def create_namespace(db: Database, actor: str, name: str, description: str = "") -> Namespace:
+def create_namespace(
+    db: Database,
+    actor: str,
+    name: str,
+    description: str = "",
+    visibility: str = "private",
+    owner: uuid.UUID | None = None,
+) -> Namespace:
+    """``owner`` (a user id) becomes the namespace's first ``admin`` member, in the same
+    transaction, so no namespace is ever left without someone to manage it."""
     check_name("namespace", name)
+    check_visibility(visibility)
     try:
         with db.write() as s:
             if s.scalar(select(NamespaceRow.id).where(NamespaceRow.name == name)) is not None:
                 raise _exists(name)
-            row = NamespaceRow(name=name, description=description, created_by=actor)
+            row = NamespaceRow(
+                name=name, description=description, visibility=visibility, created_by=actor
+            )
             s.add(row)
             s.flush()
+            if owner is not None:
+                s.add(
+                    MembershipRow(
+                        namespace_id=row.id, user_id=owner, role=Role.ADMIN.label, created_by=actor
+                    )
+                )
             return namespace_record(row)
     except IntegrityError:  # lost a race with a concurrent create of the same name
         raise _exists(name) from None

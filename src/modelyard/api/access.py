@@ -1,0 +1,288 @@
+"""Authentication and authorization: the one place every ``/api/v1`` route is guarded.
+
+    request ──> authenticated()          who: Bearer token (Authorization header only; never a
+       │                                  cookie, never the URL) or web session cookie (+ CSRF
+       │                                  token on unsafe methods); else 401
+       └──> Need(permission)              may they, on the route's namespace/model?
+                                          ALLOW · FORBID -> 403 · HIDE -> the 404 a missing
+                                          target gets (domain/access.py decides)
+
+Failed logins and bad tokens count against the client (``api/limits.py``); a blocked client
+gets 429 with ``Retry-After`` before its credentials are even looked at. Every refusal of a
+known caller, every failed login and every bad token is recorded (``services/denials.py``).
+
+Routes declare what they need: ``dependencies=[CanRead]``, ``[CanWrite]`` … (path parameters
+``namespace`` and ``name`` name the target), ``SignedIn`` for lists that filter by what the
+caller may read, or call ``authorize`` themselves when the target is in the body. A test
+checks that every route is guarded or deliberately public.
+"""
+
+from __future__ import annotations
+
+import hmac
+from typing import Annotated
+from urllib.parse import parse_qs, urlsplit
+
+from fastapi import Depends, Request
+
+from modelyard.api.calls import get_db, run
+from modelyard.api.limits import FailureLimiter
+from modelyard.db.engine import Database
+from modelyard.domain import access
+from modelyard.domain.access import Decision, Permission, Principal
+from modelyard.domain.errors import (
+    ForbiddenError,
+    InvalidInputError,
+    ModelyardError,
+    NotFoundError,
+    TooManyRequestsError,
+    UnauthenticatedError,
+)
+from modelyard.domain.references import parse_reference
+from modelyard.services import denials, identity, sessions, tokens
+from modelyard.services.denials import Denial
+
+SESSION_COOKIE = "modelyard_session"
+CSRF_HEADER = "x-csrf-token"
+CSRF_FIELD = "csrf_token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+FORM_TYPES = ("application/x-www-form-urlencoded",)
+
+
+def client_of(request: Request) -> str:
+    """The client address (behind a proxy, uvicorn's --forwarded-allow-ips makes it the real
+    one)."""
+    return request.client.host if request.client else "unknown"
+
+
+def limiter_of(request: Request) -> FailureLimiter:
+    limiter: FailureLimiter = request.app.state.auth_limiter
+    return limiter
+
+
+def check_not_blocked(request: Request) -> None:
+    wait = limiter_of(request).retry_after(client_of(request))
+    if wait:
+        raise TooManyRequestsError(
+            "TOO_MANY_ATTEMPTS",
+            f"too many failed sign-ins from this client; retry in {wait} seconds",
+            retry_after=wait,
+        )
+
+
+async def authenticated(request: Request, db: Annotated[Database, Depends(get_db)]) -> Principal:
+    """The caller, or 401. Memoised on the request: guards and handlers share one look-up."""
+    known: Principal | None = getattr(request.state, "principal", None)
+    if known is not None:
+        return known
+    header = request.headers.get("authorization")
+    if header is not None:
+        who = await _from_token(request, db, header)
+    else:
+        who = await _from_session(request, db)
+    request.state.principal = who
+    return who
+
+
+async def _from_token(request: Request, db: Database, header: str) -> Principal:
+    check_not_blocked(request)
+    scheme, _, secret = header.strip().partition(" ")
+    try:
+        if scheme.lower() != "bearer" or not secret.strip():
+            raise UnauthenticatedError(
+                "TOKEN_INVALID", "the Authorization header must be 'Bearer <token>'"
+            )
+        return await run(db, tokens.authenticate, db, secret.strip())
+    except UnauthenticatedError as exc:
+        limiter_of(request).failed(client_of(request))
+        await record(request, db, None, "authenticate", "", 401, exc.code)
+        raise
+
+
+async def _from_session(request: Request, db: Database) -> Principal:
+    secret = request.cookies.get(SESSION_COOKIE)
+    if not secret:
+        raise UnauthenticatedError(
+            "UNAUTHENTICATED",
+            "sign in: send 'Authorization: Bearer <token>' (modelyard login, modelyard tokens"
+            " create) or a session cookie",
+        )
+    who = await run(db, sessions.principal, db, secret)
+    if who is None:
+        raise UnauthenticatedError("UNAUTHENTICATED", "the session has ended; sign in again")
+    if request.method not in SAFE_METHODS:
+        await check_csrf(request, secret)
+    return who
+
+
+async def check_csrf(request: Request, secret: str) -> None:
+    """A cookie rides along with any site's request; the CSRF token (sent back in a header, or
+    a form field) proves the page that sent it was ours. Cross-site origins are refused too."""
+    check_same_origin(request)
+    sent = request.headers.get(CSRF_HEADER) or await _form_field(request, CSRF_FIELD)
+    if not sent or not hmac.compare_digest(sent, sessions.csrf_token(secret)):
+        raise ForbiddenError(
+            "CSRF_FAILED",
+            f"a request signed in by cookie needs the CSRF token (header {CSRF_HEADER} or form"
+            f" field {CSRF_FIELD})",
+        )
+
+
+def check_same_origin(request: Request) -> None:
+    if request.headers.get("sec-fetch-site") == "cross-site":
+        raise ForbiddenError("CSRF_FAILED", "cross-site requests are refused")
+    origin = request.headers.get("origin")
+    if origin and origin != "null" and urlsplit(origin).netloc != request.headers.get("host"):
+        raise ForbiddenError("CSRF_FAILED", "cross-site requests are refused", origin=origin)
+    if origin == "null":
+        raise ForbiddenError("CSRF_FAILED", "requests from an opaque origin are refused")
+
+
+async def _form_field(request: Request, name: str) -> str | None:
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media not in FORM_TYPES:
+        return None
+    values = parse_qs((await request.body()).decode("utf-8", "replace")).get(name)
+    return values[0] if values else None
+
+
+# ------------------------------------------------------------------------- authorization
+
+
+async def authorize(
+    request: Request,
+    db: Database,
+    who: Principal,
+    permission: Permission,
+    namespace: str,
+    model: str | None = None,
+    creating: bool = False,
+) -> None:
+    """Raise the 404 or 403 ``who`` deserves for ``permission`` on ``namespace[/model]``.
+
+    ``creating``: the model does not exist yet; hiding then depends on seeing the namespace.
+    """
+    visibility = (
+        None if who.is_admin else await run(db, identity.namespace_visibility, db, namespace)
+    )
+    decision = access.decide(who, permission, namespace, model, visibility)
+    sees_namespace = access.decide(who, access.READ, namespace, None, visibility)
+    if decision is Decision.HIDE and creating and sees_namespace is not Decision.HIDE:
+        decision = Decision.FORBID
+    if decision is Decision.ALLOW:
+        return
+    error: ModelyardError = (
+        _hidden(namespace, None if creating else model)
+        if decision is Decision.HIDE
+        else _forbidden(who, permission, namespace, model)
+    )
+    target = f"{namespace}/{model}" if model else namespace
+    await record(request, db, who, permission.name, target, error.status, error.code)
+    raise error
+
+
+def _hidden(namespace: str, model: str | None) -> NotFoundError:
+    """Word for word what the services say of a target that does not exist."""
+    if model is None:
+        return NotFoundError(
+            "NAMESPACE_NOT_FOUND", f"namespace {namespace!r} not found", namespace=namespace
+        )
+    full = f"{namespace}/{model}"
+    return NotFoundError("MODEL_NOT_FOUND", f"model {full} not found", model=full)
+
+
+def _forbidden(
+    who: Principal, permission: Permission, namespace: str, model: str | None
+) -> ForbiddenError:
+    target = f"{namespace}/{model}" if model else namespace
+    role = who.roles.get(namespace)
+    return ForbiddenError(
+        "PERMISSION_DENIED",
+        f"{who.name} may not {permission.name} {target}: it needs the {permission.role.label}"
+        f" role and a token scope for {permission.action!r}",
+        permission=permission.name,
+        needs_role=permission.role.label,
+        needs_scope=permission.action,
+        role=role.label if role else None,
+    )
+
+
+def require_global(who: Principal, action: str, admin: bool = True) -> None:
+    """Server-wide work (users, service accounts, new namespaces): a global admin (when
+    ``admin``) with a token scoped ``action:*``."""
+    if (admin and not who.is_admin) or not who.has_global(action):
+        raise ForbiddenError(
+            "PERMISSION_DENIED",
+            f"{who.name} may not do this: it needs"
+            + (" a global admin" if admin else "")
+            + f" with a token scoped {action}:*",
+            needs_scope=f"{action}:*",
+        )
+
+
+async def record(
+    request: Request,
+    db: Database,
+    who: Principal | None,
+    action: str,
+    target: str,
+    status: int,
+    code: str,
+) -> None:
+    denial = Denial(
+        action=action,
+        target=target,
+        method=request.method,
+        path=request.url.path[:1024],
+        status=status,
+        code=code,
+        actor=who.name if who else "",
+        actor_id=who.user_id if who else None,
+        token_id=who.token_id if who else None,
+        client=client_of(request)[:64],
+        request_id=str(getattr(request.state, "request_id", ""))[:64],
+    )
+    await run(db, denials.record, db, denial)
+
+
+class Need:
+    """Dependency: the caller holds ``permission`` on the route's ``{namespace}`` (and
+    ``{name}``, the model, when the path has one)."""
+
+    def __init__(self, permission: Permission) -> None:
+        self.permission = permission
+
+    async def __call__(
+        self,
+        request: Request,
+        who: Annotated[Principal, Depends(authenticated)],
+        db: Annotated[Database, Depends(get_db)],
+    ) -> Principal:
+        params = request.path_params
+        await authorize(request, db, who, self.permission, params["namespace"], params.get("name"))
+        return who
+
+
+async def can_read_reference(
+    request: Request,
+    who: Annotated[Principal, Depends(authenticated)],
+    db: Annotated[Database, Depends(get_db)],
+) -> Principal:
+    """For routes that take ``?ref=namespace/name@REF``: read access to that model. A reference
+    that does not parse names nothing; the route then answers REFERENCE_INVALID."""
+    try:
+        ref = parse_reference(request.query_params.get("ref", ""))
+    except InvalidInputError:
+        return who
+    await authorize(request, db, who, access.READ, ref.namespace, ref.name)
+    return who
+
+
+Caller = Annotated[Principal, Depends(authenticated)]
+SignedIn = Depends(authenticated)
+CanRead = Depends(Need(access.READ))
+CanWrite = Depends(Need(access.WRITE))
+CanPromote = Depends(Need(access.PROMOTE))
+CanManage = Depends(Need(access.MANAGE))
+CanOwn = Depends(Need(access.OWN))
+CanReadReference = Depends(can_read_reference)

@@ -1,0 +1,41 @@
+"""Questions about the caller that the API and other capabilities ask: who am I, may this
+principal approve, how visible is a namespace. (The principal itself is built by
+``services/principals.py``.)"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from modelyard.db.engine import Database
+from modelyard.db.tables import ApiTokenRow, NamespaceRow, UserRow
+from modelyard.domain import access
+from modelyard.domain.access import Principal
+from modelyard.domain.accounts import Identity
+from modelyard.services.teams import memberships_of
+from modelyard.services.tokens import token_record
+from modelyard.services.users import user_record
+
+
+def namespace_visibility(db: Database, namespace: str) -> str | None:
+    """The namespace's visibility, or ``None`` when there is no such namespace."""
+    with db.read() as s:
+        return s.scalar(select(NamespaceRow.visibility).where(NamespaceRow.name == namespace))
+
+
+def can_approve(principal: Principal, namespace: str, model: str | None, capacity: str) -> bool:
+    """May ``principal`` vote on a transition in ``namespace`` acting as ``capacity``? Service
+    accounts never may (see ``domain.access.can_approve``); the governance capability calls this
+    before it records a vote."""
+    return access.can_approve(principal, namespace, model, capacity)
+
+
+def whoami(db: Database, principal: Principal) -> Identity:
+    with db.read() as s:
+        user = s.get_one(UserRow, principal.user_id)
+        token = s.get(ApiTokenRow, principal.token_id) if principal.token_id else None
+        return Identity(
+            user=user_record(s, user),
+            via=principal.via,
+            token=token_record(token, user.name) if token is not None else None,
+            memberships=memberships_of(s, user),
+        )
