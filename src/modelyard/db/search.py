@@ -23,8 +23,11 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, and_, case, exists, false, or_, true
+from sqlalchemy import ColumnElement, Text, and_, case, exists, false, or_, true
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
 
 from modelyard.db.tables import AliasRow, ModelRow, ModelTagRow, VersionRow, VersionTagRow
 from modelyard.domain.errors import InvalidInputError
@@ -38,6 +41,27 @@ LIKE_ESCAPE = "\\"
 
 def risk_rank(column: Any) -> ColumnElement[int]:
     return case(RISK_RANK, value=column, else_=-1)
+
+
+class Bytewise(FunctionElement[str]):
+    """``text COLLATE "C"`` on PostgreSQL, plain ``text`` on SQLite (already bytewise).
+
+    Descriptions and tag values use the database's default collation on PostgreSQL, which in
+    most locales ignores case and punctuation when ordering ('Payments' > 'h' in en_US), so
+    ``tags.team < 'h'`` would differ from SQLite. Ordering comparisons go through this."""
+
+    type = Text()
+    inherit_cache = True
+
+
+@compiles(Bytewise)
+def _bytewise_plain(element: Bytewise, compiler: SQLCompiler, **kw: Any) -> str:
+    return compiler.process(element.clauses, **kw)
+
+
+@compiles(Bytewise, "postgresql")
+def _bytewise_postgresql(element: Bytewise, compiler: SQLCompiler, **kw: Any) -> str:
+    return f'{compiler.process(element.clauses, **kw)} COLLATE "C"'
 
 
 @dataclass(frozen=True)
@@ -126,6 +150,8 @@ def _rank_of(c: Comparison) -> int:
 
 def _apply(column: Any, c: Comparison, value: Any = None) -> ColumnElement[bool]:
     v = c.value if value is None else value
+    if c.op in ("<", "<=", ">", ">=") and isinstance(v, str):
+        column = Bytewise(column)
     match c.op:
         case "=":
             return column == v  # type: ignore[no-any-return]
