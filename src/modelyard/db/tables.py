@@ -8,6 +8,8 @@ Invariants held by the schema:
 - version numbers are unique per model (``uq_versions_model_id_number``); the model row's
   ``version_counter`` hands them out gapless inside the creating transaction.
 - aliases point at one version of their own model; one alias name per model.
+- a version's ingredients, packages and lineage edges are inserted with the version and never
+  changed; edges point at versions that existed before it, so lineage is acyclic.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Float,
     ForeignKey,
     ForeignKeyConstraint,
     Index,
@@ -47,6 +50,7 @@ Name = String(64).with_variant(String(64, collation="C"), "postgresql")
 Key = String(128).with_variant(String(128, collation="C"), "postgresql")
 ArtifactPath = String(1024).with_variant(String(1024, collation="C"), "postgresql")
 Digest = String(71)
+PackageName = String(200).with_variant(String(200, collation="C"), "postgresql")
 
 
 class Base(DeclarativeBase):
@@ -61,9 +65,7 @@ class NamespaceRow(Base):
     name: Mapped[str] = mapped_column(Name, unique=True)
     description: Mapped[str] = mapped_column(Text, default="")
     # private: members only; internal: readable by every signed-in user (domain/access.py).
-    visibility: Mapped[str] = mapped_column(
-        String(16), default="private", server_default="private"
-    )
+    visibility: Mapped[str] = mapped_column(String(16), default="private", server_default="private")
     archived_at: Mapped[datetime | None]
     created_by: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -263,9 +265,7 @@ class MembershipRow(Base):
 
     __tablename__ = "memberships"
 
-    namespace_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("namespaces.id"), primary_key=True
-    )
+    namespace_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("namespaces.id"), primary_key=True)
     user_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
     )
@@ -337,3 +337,136 @@ class DeniedRequestRow(Base):
     code: Mapped[str] = mapped_column(String(64))
     client: Mapped[str] = mapped_column(String(64), default="")
     request_id: Mapped[str] = mapped_column(String(64), default="")
+
+
+class IngredientsRow(Base):
+    """A version's ingredients (code, environment, config) and its completeness report, written
+    with the version and never changed. Data references are lineage rows (``DataEdgeRow``);
+    installed packages are rows of their own (``PackageRow``) so they can be queried."""
+
+    __tablename__ = "version_ingredients"
+
+    version_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("versions.id"), primary_key=True)
+    code: Mapped[dict[str, Any] | None]
+    environment: Mapped[dict[str, Any] | None]
+    config: Mapped[dict[str, Any] | None]
+    code_commit: Mapped[str] = mapped_column(String(64), default="", index=True)
+    has_code: Mapped[bool] = mapped_column(default=False)
+    has_environment: Mapped[bool] = mapped_column(default=False)
+    has_config: Mapped[bool] = mapped_column(default=False)
+    has_data: Mapped[bool] = mapped_column(default=False)
+    complete: Mapped[bool] = mapped_column(default=False, index=True)
+    missing: Mapped[dict[str, Any]] = mapped_column(default=dict)  # part -> why
+
+
+class PackageRow(Base):
+    """One installed distribution of a version's environment (name normalised, PEP 503)."""
+
+    __tablename__ = "version_packages"
+    __table_args__ = (Index("ix_version_packages_name_version", "name", "version"),)
+
+    version_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("versions.id"), primary_key=True)
+    name: Mapped[str] = mapped_column(PackageName, primary_key=True)
+    version: Mapped[str] = mapped_column(String(128))
+
+
+class DatasetRow(Base):
+    """A registered dataset version. ``uri``, ``digest`` and ``size`` never change."""
+
+    __tablename__ = "datasets"
+    __table_args__ = (UniqueConstraint("namespace", "name", "version"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    namespace_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("namespaces.id"), index=True)
+    namespace: Mapped[str] = mapped_column(Name)
+    name: Mapped[str] = mapped_column(Name)
+    version: Mapped[str] = mapped_column(Name)
+    uri: Mapped[str] = mapped_column(String(2048), default="")
+    digest: Mapped[str | None] = mapped_column(Digest)
+    size: Mapped[int | None] = mapped_column(BigInteger)
+    owner: Mapped[str] = mapped_column(String(128), default="")
+    licence: Mapped[str] = mapped_column(String(200), default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(16), default="active", index=True)
+    revoked_reason: Mapped[str] = mapped_column(Text, default="")
+    revoked_at: Mapped[datetime | None]
+    revoked_by: Mapped[str] = mapped_column(String(128), default="")
+    created_by: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class DatasetClassificationRow(Base):
+    __tablename__ = "dataset_classifications"
+
+    dataset_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("datasets.id", ondelete="CASCADE"), primary_key=True
+    )
+    classification: Mapped[str] = mapped_column(String(32), primary_key=True, index=True)
+
+
+class DataEdgeRow(Base):
+    """version -> data: a registered dataset (``dataset_id``) or ad-hoc ``uri`` + ``digest``."""
+
+    __tablename__ = "lineage_data"
+
+    version_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("versions.id"), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    relation: Mapped[str] = mapped_column(String(16))  # trained_on | evaluated_on
+    dataset_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("datasets.id"), index=True)
+    uri: Mapped[str] = mapped_column(String(2048), default="")
+    digest: Mapped[str | None] = mapped_column(Digest)
+
+
+class VersionEdgeRow(Base):
+    """version -> an older version: ``derived_from`` or ``depends_on``."""
+
+    __tablename__ = "lineage_versions"
+
+    version_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("versions.id"), primary_key=True)
+    relation: Mapped[str] = mapped_column(String(16), primary_key=True)
+    upstream_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("versions.id"), primary_key=True, index=True
+    )
+
+
+class ConsumerRow(Base):
+    """A service, pipeline or job that consumes ``reference`` (``ns/name@REF``) of a model."""
+
+    __tablename__ = "consumers"
+    __table_args__ = (UniqueConstraint("model_id", "name"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    model_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("models.id"), index=True)
+    name: Mapped[str] = mapped_column(Name)
+    kind: Mapped[str] = mapped_column(String(16), default="service")
+    reference: Mapped[str] = mapped_column(String(300))
+    description: Mapped[str] = mapped_column(Text, default="")
+    declared_by: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime | None]
+    last_version: Mapped[int | None] = mapped_column(Integer)
+
+
+class MetricRow(Base):
+    """One metric of a version, on a dataset and split ('' when not stated). The rows with
+    neither are the version's ``metrics`` dict."""
+
+    __tablename__ = "version_metrics"
+
+    version_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("versions.id"), primary_key=True)
+    name: Mapped[str] = mapped_column(Key, primary_key=True, index=True)
+    dataset: Mapped[str] = mapped_column(String(300), primary_key=True, default="")
+    split: Mapped[str] = mapped_column(String(64), primary_key=True, default="")
+    value: Mapped[float] = mapped_column(Float)
+
+
+class CardRow(Base):
+    """The author's markdown of a version's model card (the rest is generated)."""
+
+    __tablename__ = "version_cards"
+
+    version_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("versions.id"), primary_key=True)
+    markdown: Mapped[str] = mapped_column(Text, default="")
+    updated_by: Mapped[str] = mapped_column(String(128))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
