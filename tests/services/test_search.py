@@ -349,6 +349,15 @@ def test_archived_versions_are_found_only_when_asked(db: Database) -> None:
     assert sorted(version_refs(everything)) == [f"{FD}@1", f"{FD}@2", f"{FD}@3"]
 
 
+def test_versions_of_an_archived_model_are_found_only_when_asked(db: Database) -> None:
+    build(db)
+    models.archive_model(db, ACTOR, "alpha", "churn")
+    assert f"{CHURN}@1" not in version_refs(search.search_versions(db))
+    assert search.search_versions(db, model=("alpha", "churn")).items == []
+    with_archived = search.search_versions(db, model=("alpha", "churn"), include_archived=True)
+    assert version_refs(with_archived) == [f"{CHURN}@1"]
+
+
 # --- order_by -----------------------------------------------------------------------------------
 
 

@@ -82,8 +82,8 @@ def search_versions(
     )
     if model is not None:
         stmt = stmt.where(VersionRow.namespace == model[0], VersionRow.model_name == model[1])
-    if not include_archived:
-        stmt = stmt.where(VersionRow.archived_at.is_(None))
+    if not include_archived:  # an archived model's versions are archived with it
+        stmt = stmt.where(VersionRow.archived_at.is_(None), ModelRow.archived_at.is_(None))
     with db.read() as s:
         stmt = _narrow(stmt, VERSIONS, db.dialect, filter, q)
         rows, token = _page(
