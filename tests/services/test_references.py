@@ -35,9 +35,8 @@ def _put_in_stage(db: Database, number: int, stage: str) -> None:
 
 
 @pytest.mark.usefixtures("fraud")
-@pytest.mark.parametrize(
-    ("reference", "number"),
-    [
+def test_resolve_every_kind_of_reference(db: Database) -> None:
+    cases = [
         ("team/fraud", 3),
         ("team/fraud@latest", 3),
         ("team/fraud@1", 1),
@@ -48,11 +47,12 @@ def _put_in_stage(db: Database, number: int, stage: str) -> None:
         ("team/fraud@staging", 3),
         (f"team/fraud@{digest_of(b'manifest 1')}", 1),
         (f"team/fraud@{digest_of(b'manifest 4')}", 4),  # so does a digest
-    ],
-)
-def test_resolve_every_kind_of_reference(db: Database, reference: str, number: int) -> None:
-    version = references.resolve(db, reference)
-    assert (version.namespace, version.name, version.version) == ("team", "fraud", number)
+    ]
+    for reference, number in cases:
+        version = references.resolve(db, reference)
+        assert (version.namespace, version.name, version.version) == ("team", "fraud", number), (
+            reference
+        )
 
 
 @pytest.mark.usefixtures("fraud")
@@ -76,9 +76,8 @@ def test_moving_an_alias_moves_what_it_resolves_to(db: Database) -> None:
 
 
 @pytest.mark.usefixtures("fraud")
-@pytest.mark.parametrize(
-    ("reference", "code"),
-    [
+def test_references_that_name_nothing_are_not_found(db: Database) -> None:
+    cases = [
         ("team/fraud@challenger", "ALIAS_NOT_FOUND"),
         ("team/fraud@production", "VERSION_NOT_FOUND"),
         ("team/fraud@5", "VERSION_NOT_FOUND"),
@@ -87,14 +86,11 @@ def test_moving_an_alias_moves_what_it_resolves_to(db: Database) -> None:
         ("team/ghost@1", "MODEL_NOT_FOUND"),
         ("team/ghost@champion", "MODEL_NOT_FOUND"),
         ("nowhere/fraud@1", "MODEL_NOT_FOUND"),
-    ],
-)
-def test_references_that_name_nothing_are_not_found(
-    db: Database, reference: str, code: str
-) -> None:
-    with pytest.raises(NotFoundError) as info:
-        references.resolve(db, reference)
-    assert info.value.code == code
+    ]
+    for reference, code in cases:
+        with pytest.raises(NotFoundError) as info:
+            references.resolve(db, reference)
+        assert info.value.code == code, reference
 
 
 def test_model_without_versions_has_no_latest(db: Database) -> None:
