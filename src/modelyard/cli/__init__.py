@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from modelyard.cli import aliases, models, namespaces, search, server, tags, versions
+from modelyard.cli import aliases, models, namespaces, search, server, tags, transfer, versions
 
 app = typer.Typer(
     name="modelyard",
@@ -20,6 +20,10 @@ app.add_typer(versions.app, name="versions")
 app.add_typer(aliases.app, name="alias")
 app.add_typer(tags.app, name="tag")
 app.command("search")(search.search)
+app.command("push")(transfer.push)
+app.command("pull")(transfer.pull)
+app.command("ls")(transfer.ls)
+app.command("gc")(transfer.gc)
 
 
 def main() -> None:

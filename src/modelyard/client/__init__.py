@@ -14,6 +14,7 @@ The exception tree is drawn in ``modelyard.client._errors``; docs/sdk.md lists e
 from __future__ import annotations
 
 from modelyard.client._client import DEFAULT_URL, Client
+from modelyard.client._download import DigestMismatch, UnsafePath
 from modelyard.client._errors import ClientError, ConnectionFailed, UnexpectedResponse
 from modelyard.domain.errors import (
     ConflictError,
@@ -31,6 +32,7 @@ __all__ = [
     "ClientError",
     "ConflictError",
     "ConnectionFailed",
+    "DigestMismatch",
     "InvalidInputError",
     "Model",
     "ModelyardError",
@@ -40,5 +42,6 @@ __all__ = [
     "PayloadTooLargeError",
     "UnavailableError",
     "UnexpectedResponse",
+    "UnsafePath",
     "Version",
 ]

@@ -11,12 +11,13 @@ import httpx
 from modelyard.client._http import DEFAULT_TIMEOUT, Http
 from modelyard.client._models import ModelsMixin
 from modelyard.client._namespaces import NamespacesMixin
+from modelyard.client._transfer import TransferMixin
 from modelyard.client._versions import VersionsMixin
 
 DEFAULT_URL = "http://127.0.0.1:8080"
 
 
-class Client(NamespacesMixin, ModelsMixin, VersionsMixin):
+class Client(NamespacesMixin, ModelsMixin, VersionsMixin, TransferMixin):
     """A connection to one Modelyard server. Use it as a context manager, or call ``close()``.
 
     ``transport`` is handed to ``httpx.Client``: tests pass one that drives the app in process.

@@ -8,11 +8,13 @@
     ├── UnavailableError           503  DATABASE_UNAVAILABLE
     └── ClientError                raised by the SDK itself, never sent by a server
         ├── ConnectionFailed       CONNECTION_FAILED    no answer: refused, DNS, timeout, reset
-        └── UnexpectedResponse     UNEXPECTED_RESPONSE  an answer that is not Modelyard's JSON
+        ├── UnexpectedResponse     UNEXPECTED_RESPONSE  an answer that is not Modelyard's JSON
+        ├── DigestMismatch         DIGEST_MISMATCH      pulled bytes do not match their digest
+        └── UnsafePath             UNSAFE_PATH          a pulled file would land outside dest
 
 Server codes live in the one registry (``modelyard.domain.errors.ERROR_CODES``). A code the
 registry does not know (a newer server) raises the base ``ModelyardError`` with that code.
-The two SDK codes are not in the registry: no server ever sends them.
+The SDK's own codes are not in the registry: no server ever sends them.
 """
 
 from __future__ import annotations

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, TypeVar
 from urllib.parse import quote
 
@@ -53,7 +54,7 @@ class Http:
         if response.status_code >= 400:
             raise from_response(response)
         try:
-            return decode(response.json())
+            return decode(response.json() if response.content else None)  # 204: no body
         except (ValueError, KeyError, TypeError) as exc:
             raise unexpected(response, f"a body Modelyard does not send ({exc!r})") from exc
 
@@ -63,6 +64,30 @@ class Http:
         query = {k: v for k, v in (params or {}).items() if v is not None}
         try:
             return self._client.request(method, path, json=json, params=query)
+        except httpx.TransportError as exc:
+            raise connection_failed(self.url, exc) from exc
+
+    def send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """A request whose body or answer is not JSON (blob bytes); errors raised as by
+        ``call``. ``kwargs`` go to ``httpx.Client.request`` (content, headers, params)."""
+        try:
+            response = self._client.request(method, path, **kwargs)
+        except httpx.TransportError as exc:
+            raise connection_failed(self.url, exc) from exc
+        if response.status_code >= 400:
+            raise from_response(response)
+        return response
+
+    @contextmanager
+    def stream(self, method: str, path: str, **kwargs: Any) -> Iterator[httpx.Response]:
+        """A response read as it arrives (downloads); errors raised as by ``call``, also
+        those that cut the body off half-way."""
+        try:
+            with self._client.stream(method, path, **kwargs) as response:
+                if response.status_code >= 400:
+                    response.read()
+                    raise from_response(response)
+                yield response
         except httpx.TransportError as exc:
             raise connection_failed(self.url, exc) from exc
 

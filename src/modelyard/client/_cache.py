@@ -1,0 +1,81 @@
+"""The SDK's local cache, keyed by digest, so a second pull moves no bytes over the network.
+
+    <cache dir>/                      MODELYARD_CACHE_DIR, else $XDG_CACHE_HOME/modelyard,
+    │                                 else ~/.cache/modelyard
+    ├── sha256/ab/<64 hex>            verified blobs (same fan-out as the server's layout)
+    ├── partial/<64 hex>              a download in progress; the next pull resumes it (Range)
+    └── digests.sqlite                file digests by (path, size, mtime, ctime, inode), so a
+                                      re-push of unchanged files does not read them again
+
+A blob enters ``sha256/`` only by a rename after its digest was checked, so a cached blob is
+always whole and right; pulls copy it out, and never hand out the cached file itself.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+from collections.abc import Mapping
+from pathlib import Path
+
+from modelyard.blobs import layout
+from modelyard.domain.digests import hex_of
+
+
+def default_cache_dir(environ: Mapping[str, str] | None = None) -> Path:
+    env = os.environ if environ is None else environ
+    if env.get("MODELYARD_CACHE_DIR"):
+        return Path(env["MODELYARD_CACHE_DIR"]).expanduser()
+    base = env.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "modelyard"
+
+
+class LocalCache:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        (root / "partial").mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(root / "digests.sqlite", check_same_thread=False)
+        with self._lock, self._db:
+            self._db.execute(
+                "CREATE TABLE IF NOT EXISTS digests (key TEXT PRIMARY KEY, digest TEXT NOT NULL)"
+            )
+
+    def blob(self, digest: str) -> Path:
+        return self.root / layout.blob_key(digest)
+
+    def has(self, digest: str) -> bool:
+        return self.blob(digest).is_file()
+
+    def partial(self, digest: str) -> Path:
+        return self.root / "partial" / hex_of(digest)
+
+    def keep(self, digest: str) -> Path:
+        """Move the verified partial download into the cache."""
+        target = self.blob(digest)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(self.partial(digest), target)
+        return target
+
+    def known_digest(self, key: str) -> str | None:
+        """The digest remembered for a file whose ``stat_key`` is ``key``."""
+        with self._lock:
+            row = self._db.execute("SELECT digest FROM digests WHERE key = ?", (key,)).fetchone()
+        return str(row[0]) if row else None
+
+    def remember_digest(self, key: str, digest: str) -> None:
+        with self._lock, self._db:
+            self._db.execute(
+                "INSERT OR REPLACE INTO digests (key, digest) VALUES (?, ?)", (key, digest)
+            )
+
+    def close(self) -> None:
+        self._db.close()
+
+
+def stat_key(path: Path) -> str:
+    """What identifies a file's content without reading it. ctime changes on every write,
+    even one that restores size and mtime."""
+    st = path.stat()
+    return f"{path.resolve()}\0{st.st_size}\0{st.st_mtime_ns}\0{st.st_ctime_ns}\0{st.st_ino}"

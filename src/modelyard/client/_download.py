@@ -1,0 +1,114 @@
+"""Pull's moving parts: fetching blobs into the local cache, verified, and placing files.
+
+A blob is downloaded into ``<cache>/partial/<hex>`` while being hashed; when the connection
+drops, the next attempt (or the next pull) asks for the rest with ``Range: bytes=N-``. Only a
+blob whose digest matches moves into the cache; a mismatch deletes the partial file and raises
+``DigestMismatch``. Files are then copied out of the cache into the destination, each through a
+temporary name and a rename, so a destination file is never half-written.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from pathlib import Path
+
+from modelyard.client._cache import LocalCache
+from modelyard.client._errors import ClientError
+from modelyard.client._http import Http
+from modelyard.client._progress import Advance
+from modelyard.client._upload import PIECE, with_retries
+from modelyard.domain.digests import Hasher, same_digest
+from modelyard.domain.manifests import Artifact
+
+
+class DigestMismatch(ClientError):
+    """Downloaded bytes do not hash to the digest the manifest names (nothing was kept)."""
+
+    CODE = "DIGEST_MISMATCH"
+
+
+class UnsafePath(ClientError):
+    """A manifest path would land outside the destination (through a symbolic link there)."""
+
+    CODE = "UNSAFE_PATH"
+
+
+class Downloader:
+    def __init__(self, http: Http, cache: LocalCache) -> None:
+        self.http = http
+        self.cache = cache
+
+    def fetch(self, digest: str, size: int, advance: Advance) -> Path:
+        """The cached blob, downloaded first if the cache lacks it."""
+        if self.cache.has(digest):
+            advance(size)
+            return self.cache.blob(digest)
+        hasher = with_retries(lambda: self._resume(digest, size, advance))
+        if hasher.size != size or not same_digest(hasher.digest, digest):
+            self.cache.partial(digest).unlink(missing_ok=True)
+            raise DigestMismatch(
+                f"downloaded {hasher.size} bytes hashing to {hasher.digest}, "
+                f"expected {size} bytes of {digest}",
+                expected=digest,
+                actual=hasher.digest,
+            )
+        return self.cache.keep(digest)
+
+    def _resume(self, digest: str, size: int, advance: Advance) -> Hasher:
+        """Bring the partial file to ``size`` bytes; returns the hash of all of it."""
+        part = self.cache.partial(digest)
+        offset = part.stat().st_size if part.exists() else 0
+        if offset > size:
+            offset = 0
+        hasher = _hash_prefix(part, offset)
+        advance(offset)
+        if offset == size:  # all there already (the empty blob: nothing to fetch)
+            part.touch()
+            return hasher
+        headers = {"Range": f"bytes={offset}-"} if offset else {}
+        with (
+            self.http.stream("GET", f"/api/v1/blobs/{digest}", headers=headers) as response,
+            part.open("r+b" if offset else "wb") as f,
+        ):
+            if offset and response.status_code != 206:  # the range was not honoured
+                advance(-offset)
+                hasher, offset = Hasher(), 0
+            f.seek(offset)
+            f.truncate()
+            for piece in response.iter_bytes(PIECE):
+                f.write(piece)
+                hasher.update(piece)
+                advance(len(piece))
+        return hasher
+
+
+def _hash_prefix(path: Path, length: int) -> Hasher:
+    hasher = Hasher()
+    if length:
+        with path.open("rb") as f:
+            while length > 0 and (piece := f.read(min(PIECE, length))):
+                hasher.update(piece)
+                length -= len(piece)
+    return hasher
+
+
+def target_of(dest: Path, artifact: Artifact) -> Path:
+    """Where an artifact goes under ``dest``. Paths were checked by the manifest rules; this
+    also refuses one that a symbolic link inside ``dest`` would carry elsewhere."""
+    target = dest / artifact.path
+    if not target.parent.resolve().is_relative_to(dest.resolve()):
+        raise UnsafePath(f"{artifact.path} would be written outside {dest}", path=artifact.path)
+    return target
+
+
+def place(source: Path, target: Path) -> None:
+    """Copy ``source`` to ``target`` atomically (temporary name in the same directory)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temporary = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.part")
+    try:
+        shutil.copyfile(source, temporary)
+        os.replace(temporary, target)
+    finally:
+        temporary.unlink(missing_ok=True)

@@ -1,0 +1,180 @@
+"""``push`` and ``pull``: the SDK side of the transfer protocol (docs/transfer.md).
+
+push:  hash the files (in parallel; digests of unchanged files come from the local cache)
+       -> ask which blobs the server lacks -> upload only those (in parallel, big ones in
+       resumable chunks) -> create the version with the manifest.
+pull:  fetch the manifest by reference (its digest checked) -> fetch each blob the local cache
+       lacks (in parallel, resumable with Range, every digest verified) -> copy files out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+from modelyard.client import _records as records
+from modelyard.client._cache import LocalCache, default_cache_dir, stat_key
+from modelyard.client._download import DigestMismatch, Downloader, place, target_of
+from modelyard.client._errors import unexpected
+from modelyard.client._http import Http
+from modelyard.client._models import model_path
+from modelyard.client._progress import Reporter, reporter
+from modelyard.client._upload import CHUNK, Uploader, hash_file, local_files
+from modelyard.domain.digests import digest_of, same_digest
+from modelyard.domain.errors import InvalidInputError
+from modelyard.domain.manifests import (
+    Artifact,
+    Manifest,
+    artifact,
+    build_manifest,
+    manifest_from_json,
+)
+from modelyard.domain.records import Version
+from modelyard.domain.references import RefKind, parse_reference
+
+WORKERS = 8
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+def _parallel(fn: Callable[[T], R], items: Iterable[T], workers: int) -> list[R]:
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        return list(pool.map(fn, items))
+
+
+class TransferMixin:
+    _http: Http
+
+    def push(
+        self,
+        path: str | Path,
+        model: str,
+        description: str = "",
+        tags: dict[str, str] | None = None,
+        metrics: dict[str, float] | None = None,
+        *,
+        progress: bool | None = None,
+        workers: int = WORKERS,
+        chunk_size: int = CHUNK,
+        cache_dir: str | Path | None = None,
+    ) -> Version:
+        """Push a file or a directory as the next version of ``namespace/name``. Only blobs
+        the server lacks are sent. ``progress``: bars on stderr (None: if it is a terminal)."""
+        files = local_files(Path(path))
+        model_path(model)  # NAME_INVALID before any work
+        with _cache(cache_dir) as cache, reporter(progress) as bars:
+            hashed = self._hash(files, cache, bars, workers)
+            manifest = build_manifest(a for a, _ in hashed)
+            sources = {a.digest: (file, a.size) for a, file in hashed}
+            uploader = Uploader(self._http, chunk_size)
+            self._upload(uploader, sources, uploader.missing(sorted(sources)), bars, workers)
+            body = {
+                "description": description,
+                "tags": tags or {},
+                "metrics": metrics or {},
+                "manifest": {"artifacts": [a.to_dict() for a in manifest.artifacts]},
+            }
+            return self._create(model, body, uploader, sources, bars, workers)
+
+    def _hash(
+        self, files: list[tuple[str, Path]], cache: LocalCache, bars: Reporter, workers: int
+    ) -> list[tuple[Artifact, Path]]:
+        """Each file's artifact (path checked, digest computed or remembered)."""
+        advance = bars.task("hashing", sum(f.stat().st_size for _, f in files))
+
+        def one(item: tuple[str, Path]) -> tuple[Artifact, Path]:
+            name, path = item
+            size, key = path.stat().st_size, stat_key(path)
+            digest = cache.known_digest(key)
+            if digest is None:
+                digest = hash_file(path, advance)
+                if stat_key(path) == key:  # unchanged while it was read
+                    cache.remember_digest(key, digest)
+            else:
+                advance(size)
+            return artifact(name, size, digest), path
+
+        return _parallel(one, files, workers)
+
+    def _upload(
+        self,
+        uploader: Uploader,
+        sources: dict[str, tuple[Path, int]],
+        digests: list[str],
+        bars: Reporter,
+        workers: int,
+    ) -> None:
+        advance = bars.task("uploading", sum(sources[d][1] for d in digests))
+        _parallel(lambda d: uploader.upload(d, *sources[d], advance), digests, workers)
+
+    def _create(
+        self,
+        model: str,
+        body: dict[str, Any],
+        uploader: Uploader,
+        sources: dict[str, tuple[Path, int]],
+        bars: Reporter,
+        workers: int,
+    ) -> Version:
+        url = model_path(model) + "/versions"
+        try:
+            return self._http.call("POST", url, records.version, json=body)
+        except InvalidInputError as exc:
+            if exc.code != "MANIFEST_BLOB_UNKNOWN":
+                raise
+        # Garbage collection took a blob between `missing` and now: send what it lacks, once.
+        self._upload(uploader, sources, uploader.missing(sorted(sources)), bars, workers)
+        return self._http.call("POST", url, records.version, json=body)
+
+    def manifest(self, reference: str) -> tuple[str, Manifest]:
+        """The manifest of ``namespace/name@REF`` and the version it resolved to
+        (``namespace/name@N``). Its digest is checked against the server's header."""
+        ref = parse_reference(reference)
+        response = self._http.send("GET", "/api/v1/manifests", params={"ref": reference})
+        digest = digest_of(response.content)
+        claimed = response.headers.get("modelyard-digest", "")
+        wanted = ref.value if ref.kind is RefKind.DIGEST else claimed
+        if not (same_digest(digest, claimed) and same_digest(digest, wanted)):
+            raise unexpected(response, f"a manifest hashing to {digest}, not {wanted}")
+        return response.headers.get("modelyard-reference", str(ref)), manifest_from_json(
+            response.content
+        )
+
+    def pull(
+        self,
+        reference: str,
+        dest: str | Path | None = None,
+        *,
+        progress: bool | None = None,
+        workers: int = WORKERS,
+        cache_dir: str | Path | None = None,
+    ) -> Path:
+        """Download the version ``namespace/name@REF`` into ``dest`` (default: ``./name``);
+        returns ``dest``. Every blob is verified; cached blobs are not downloaded again."""
+        _, manifest = self.manifest(reference)
+        target = Path(dest) if dest is not None else Path(parse_reference(reference).name)
+        targets = {a.path: target_of(target, a) for a in manifest.artifacts}
+        sizes = {a.digest: a.size for a in manifest.artifacts}
+        with _cache(cache_dir) as cache, reporter(progress) as bars:
+            advance = bars.task("downloading", sum(sizes.values()))
+            downloader = Downloader(self._http, cache)
+            fetched = _parallel(lambda d: downloader.fetch(d, sizes[d], advance), sizes, workers)
+            blobs = dict(zip(sizes, fetched, strict=True))
+            for a in manifest.artifacts:
+                place(blobs[a.digest], targets[a.path])
+        return target
+
+
+@contextmanager
+def _cache(root: str | Path | None) -> Iterator[LocalCache]:
+    cache = LocalCache(Path(root) if root is not None else default_cache_dir())
+    try:
+        yield cache
+    finally:
+        cache.close()
+
+
+__all__ = ["DigestMismatch", "TransferMixin"]

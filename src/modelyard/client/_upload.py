@@ -1,0 +1,187 @@
+"""Push's moving parts: finding and hashing local files, uploading blobs.
+
+A blob up to ``chunk_size`` goes in one ``PUT``; a larger one in an upload session, chunk by
+chunk, each chunk streamed from the file in ``PIECE``-sized pieces (memory stays flat whatever
+the file's size). When the connection drops or the server answers 503 or UPLOAD_BUSY, the
+uploader asks the session where it stands and sends the rest from there.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import IO, Any, TypeVar
+
+from modelyard.client._errors import ConnectionFailed
+from modelyard.client._http import Http
+from modelyard.client._progress import Advance
+from modelyard.domain.digests import Hasher
+from modelyard.domain.errors import (
+    ModelyardError,
+    NotFoundError,
+    RangeNotSatisfiableError,
+    UnavailableError,
+)
+
+CHUNK = 64 * 1024 * 1024
+PIECE = 1024 * 1024
+ATTEMPTS = 5
+BACKOFF = 0.5  # seconds, doubled after each failed attempt
+T = TypeVar("T")
+
+
+def local_files(root: Path) -> list[tuple[str, Path]]:
+    """``(artifact path, file)`` for a file, or for every file under a directory (sorted;
+    symbolic links to files are followed, links to directories are not)."""
+    if root.is_file():
+        return [(root.name, root)]
+    if not root.is_dir():
+        raise FileNotFoundError(f"no such file or directory: {root}")
+    found = []
+    for directory, subdirs, names in os.walk(root):
+        subdirs.sort()
+        for name in sorted(names):
+            path = Path(directory) / name
+            if path.is_file():
+                found.append((path.relative_to(root).as_posix(), path))
+    if not found:
+        raise FileNotFoundError(f"{root} holds no files")
+    return found
+
+
+def hash_file(path: Path, advance: Advance) -> str:
+    hasher = Hasher()
+    with path.open("rb") as f:
+        while piece := f.read(PIECE):
+            hasher.update(piece)
+            advance(len(piece))
+    return hasher.digest
+
+
+def retryable(exc: ModelyardError) -> bool:
+    """Worth another try: no answer, a server or store briefly unavailable, a busy upload."""
+    return isinstance(exc, ConnectionFailed | UnavailableError) or exc.code == "UPLOAD_BUSY"
+
+
+def with_retries(attempt: Callable[[], T]) -> T:
+    for n in range(ATTEMPTS):
+        try:
+            return attempt()
+        except ModelyardError as exc:
+            if not retryable(exc) or n == ATTEMPTS - 1:
+                raise
+            time.sleep(BACKOFF * 2**n)
+    raise AssertionError("unreachable")
+
+
+class _Counted:
+    """Reads ``[start, stop)`` of a file in pieces, counting what it hands out."""
+
+    def __init__(self, f: IO[bytes], start: int, stop: int, advance: Advance) -> None:
+        self.f, self.start, self.stop, self.advance = f, start, stop, advance
+        self.sent = 0
+
+    def __iter__(self) -> Iterator[bytes]:
+        self.f.seek(self.start)
+        left = self.stop - self.start
+        while left > 0:
+            piece = self.f.read(min(PIECE, left))
+            if not piece:
+                raise OSError(f"{self.f.name} shrank while it was being pushed")
+            left -= len(piece)
+            self.sent += len(piece)
+            self.advance(len(piece))
+            yield piece
+
+
+def _bytes_headers(length: int) -> dict[str, str]:
+    return {"Content-Type": "application/octet-stream", "Content-Length": str(length)}
+
+
+class Uploader:
+    def __init__(self, http: Http, chunk_size: int = CHUNK) -> None:
+        self.http = http
+        self.chunk_size = chunk_size
+
+    def upload(self, digest: str, path: Path, size: int, advance: Advance) -> None:
+        if size <= self.chunk_size:
+            self._put(digest, path, size, advance)
+        else:
+            self._session(digest, path, size, advance)
+
+    def _put(self, digest: str, path: Path, size: int, advance: Advance) -> None:
+        with path.open("rb") as f:
+
+            def attempt() -> None:
+                body = _Counted(f, 0, size, advance)
+                try:
+                    self.http.send(
+                        "PUT", f"/api/v1/blobs/{digest}", content=body, headers=_bytes_headers(size)
+                    )
+                except ModelyardError:
+                    advance(-body.sent)  # this attempt's bytes will be sent again
+                    raise
+
+            with_retries(attempt)
+
+    def _session(self, digest: str, path: Path, size: int, advance: Advance) -> None:
+        started = with_retries(
+            lambda: self.http.send("POST", "/api/v1/blobs/uploads", json={"size": size})
+        )
+        upload = f"/api/v1/blobs/uploads/{started.json()['id']}"
+        offset, failures = 0, 0
+        with path.open("rb") as f:
+            while offset < size:
+                stop = min(offset + self.chunk_size, size)
+                body = _Counted(f, offset, stop, advance)
+                try:
+                    reply = self.http.send(
+                        "PATCH",
+                        upload,
+                        content=body,
+                        headers={
+                            **_bytes_headers(stop - offset),
+                            "Content-Range": f"bytes {offset}-{stop - 1}/*",
+                        },
+                    )
+                    now, failures = int(reply.json()["received"]), 0
+                except ModelyardError as exc:
+                    failures += 1
+                    if failures >= ATTEMPTS:
+                        raise
+                    now = self._where(upload, exc, failures)
+                advance(now - offset - body.sent)  # un-count what did not arrive
+                offset = now
+        self._commit(upload, digest, size)
+
+    def _where(self, upload: str, exc: ModelyardError, failures: int) -> int:
+        """After a failed chunk: how many bytes the session holds."""
+        if isinstance(exc, RangeNotSatisfiableError):
+            return int(exc.details["received"])
+        if not retryable(exc):
+            raise exc
+        time.sleep(BACKOFF * 2 ** (failures - 1))
+        return int(with_retries(lambda: self.http.send("GET", upload)).json()["received"])
+
+    def _commit(self, upload: str, digest: str, size: int) -> None:
+        body: dict[str, Any] = {"digest": digest, "size": size}
+        try:
+            with_retries(lambda: self.http.send("POST", upload + "/commit", json=body))
+        except NotFoundError as exc:
+            # A commit that succeeded but whose answer was lost: the session is gone and the
+            # blob is there.
+            if exc.code != "UPLOAD_NOT_FOUND" or self.missing([digest]):
+                raise
+
+    def missing(self, digests: list[str]) -> list[str]:
+        lacking: list[str] = []
+        for i in range(0, len(digests), 10_000):
+            lacking += self._missing_batch(digests[i : i + 10_000])
+        return lacking
+
+    def _missing_batch(self, batch: list[str]) -> list[str]:
+        body = {"digests": batch}
+        reply = with_retries(lambda: self.http.send("POST", "/api/v1/blobs/missing", json=body))
+        return [str(d) for d in reply.json()["missing"]]

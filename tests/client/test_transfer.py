@@ -1,0 +1,214 @@
+"""SDK push and pull against the real app in process (no port, no mock)."""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from modelyard.client import Client, DigestMismatch, InvalidInputError, UnsafePath
+from modelyard.domain.digests import digest_of
+from tests.support import sync_transport
+
+MIB = 1024 * 1024
+
+
+class Recording(httpx.BaseTransport):
+    """Counts requests by (method, first path segment after /api/v1); can drop some."""
+
+    def __init__(self, inner: httpx.BaseTransport) -> None:
+        self.inner = inner
+        self.seen: Counter[str] = Counter()
+        self.drop: dict[str, int] = {}  # "PATCH" -> drop the connection that many times
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        self.seen[request.method] += 1
+        if self.drop.get(request.method, 0) > 0:
+            self.drop[request.method] -= 1
+            raise httpx.RemoteProtocolError("connection dropped", request=request)
+        return self.inner.handle_request(request)
+
+
+@pytest.fixture
+def wire(app: FastAPI) -> Iterator[Recording]:
+    with sync_transport(app) as transport:
+        yield Recording(transport)
+
+
+@pytest.fixture
+def sdk(wire: Recording) -> Iterator[Client]:
+    with Client("http://modelyard.test", transport=wire) as c:
+        c.create_namespace("team")
+        c.create_model("team/m")
+        yield c
+
+
+def tree(root: Path, files: dict[str, bytes]) -> Path:
+    for name, data in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+    return root
+
+
+def read_tree(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+
+FILES = {
+    "model.onnx": os.urandom(3000),
+    "weights/a.bin": b"shared bytes",
+    "weights/b.bin": b"shared bytes",
+    "empty.txt": b"",
+    "config.json": b'{"layers": 3}',
+}
+
+
+def test_push_then_pull_gives_byte_identical_files(sdk: Client, tmp_path: Path) -> None:
+    src = tree(tmp_path / "src", FILES)
+    version = sdk.push(src, "team/m", description="first", metrics={"auc": 0.9},
+                       cache_dir=tmp_path / "c1")  # fmt: skip
+    assert (version.version, version.description, version.metrics) == (1, "first", {"auc": 0.9})
+    dest = sdk.pull("team/m@1", tmp_path / "out", cache_dir=tmp_path / "c2")
+    assert dest == tmp_path / "out"
+    assert read_tree(dest) == FILES
+
+
+def test_manifest_lists_files_with_sizes_and_digests(sdk: Client, tmp_path: Path) -> None:
+    version = sdk.push(tree(tmp_path / "src", FILES), "team/m", cache_dir=tmp_path / "c")
+    resolved, manifest = sdk.manifest("team/m")
+    assert resolved == "team/m@1"
+    assert manifest.digest == version.manifest_digest
+    assert {a.path: (a.size, a.digest) for a in manifest.artifacts} == {
+        name: (len(data), digest_of(data)) for name, data in FILES.items()
+    }
+
+
+def test_single_file_push_is_named_by_its_file_name(sdk: Client, tmp_path: Path) -> None:
+    path = tmp_path / "model.safetensors"
+    path.write_bytes(b"tensor bytes")
+    sdk.push(path, "team/m", cache_dir=tmp_path / "c")
+    [only] = sdk.manifest("team/m@1")[1].artifacts
+    assert (only.path, only.media_type) == ("model.safetensors", "application/safetensors")
+
+
+def test_unchanged_files_are_not_sent_again(sdk: Client, wire: Recording, tmp_path: Path) -> None:
+    src = tree(tmp_path / "src", FILES)
+    sdk.push(src, "team/m", cache_dir=tmp_path / "c")
+    wire.seen.clear()
+    again = sdk.push(src, "team/m", cache_dir=tmp_path / "c")
+    assert again.version == 2
+    assert wire.seen["PUT"] == wire.seen["PATCH"] == 0
+    assert again.manifest_digest == sdk.resolve("team/m@1").manifest_digest
+
+
+def test_big_file_goes_in_chunks_and_survives_dropped_connections(
+    sdk: Client, wire: Recording, tmp_path: Path
+) -> None:
+    data = os.urandom(3 * MIB + 5)
+    (tmp_path / "big.bin").write_bytes(data)
+    wire.drop["PATCH"] = 2  # two chunks lost on the way: resumed from the server's offset
+    sdk.push(tmp_path / "big.bin", "team/m", chunk_size=MIB, cache_dir=tmp_path / "c")
+    assert wire.seen["PATCH"] == 4 + 2
+    assert [v.version for v in sdk.iter_versions("team/m")] == [1]
+    out = sdk.pull("team/m", tmp_path / "out", cache_dir=tmp_path / "c2")
+    assert (out / "big.bin").read_bytes() == data
+
+
+def test_second_pull_moves_no_bytes(sdk: Client, wire: Recording, tmp_path: Path) -> None:
+    sdk.push(tree(tmp_path / "src", FILES), "team/m", cache_dir=tmp_path / "c")
+    sdk.pull("team/m", tmp_path / "one", cache_dir=tmp_path / "pulls")
+    wire.seen.clear()
+    sdk.pull("team/m", tmp_path / "two", cache_dir=tmp_path / "pulls")
+    assert wire.seen == Counter({"GET": 1})  # the manifest only
+    assert read_tree(tmp_path / "two") == FILES
+
+
+def test_interrupted_download_resumes_with_a_range(
+    sdk: Client, app: FastAPI, tmp_path: Path
+) -> None:
+    data = os.urandom(100_000)
+    (tmp_path / "w.bin").write_bytes(data)
+    sdk.push(tmp_path / "w.bin", "team/m", cache_dir=tmp_path / "c")
+    partial = tmp_path / "pulls" / "partial" / digest_of(data)[7:]
+    partial.parent.mkdir(parents=True)
+    partial.write_bytes(data[:40_000])  # what an earlier, cut-off pull left
+    ranges: list[str | None] = []
+    with sync_transport(app) as inner:
+        spy = Spy(inner, ranges)
+        with Client("http://modelyard.test", transport=spy) as c:
+            out = c.pull("team/m", tmp_path / "out", cache_dir=tmp_path / "pulls")
+    assert (out / "w.bin").read_bytes() == data
+    assert ranges[-1] == "bytes=40000-"
+    assert not partial.exists()
+
+
+class Spy(httpx.BaseTransport):
+    def __init__(self, inner: httpx.BaseTransport, ranges: list[str | None]) -> None:
+        self.inner, self.ranges = inner, ranges
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if "/blobs/" in request.url.path:
+            self.ranges.append(request.headers.get("range"))
+        return self.inner.handle_request(request)
+
+
+def test_corrupt_download_is_refused_and_nothing_is_written(
+    sdk: Client, app: FastAPI, tmp_path: Path
+) -> None:
+    (tmp_path / "w.bin").write_bytes(b"the true bytes")
+    sdk.push(tmp_path / "w.bin", "team/m", cache_dir=tmp_path / "c")
+    stored = app.state.blobs.root / "sha256" / digest_of(b"the true bytes")[7:9]
+    blob = stored / digest_of(b"the true bytes")[7:]
+    blob.chmod(0o644)
+    blob.write_bytes(b"the TRUE bytes")  # bit rot on the server
+    with pytest.raises(DigestMismatch) as err:
+        sdk.pull("team/m", tmp_path / "out", cache_dir=tmp_path / "pulls")
+    assert err.value.code == "DIGEST_MISMATCH"
+    assert not (tmp_path / "out").exists()
+    assert list((tmp_path / "pulls").glob("sha256/*/*")) == []
+
+
+def test_invalid_local_file_names_are_refused_before_any_upload(
+    sdk: Client, wire: Recording, tmp_path: Path
+) -> None:
+    src = tree(tmp_path / "src", {"ok.bin": b"1", "back\\slash.bin": b"2"})
+    wire.seen.clear()
+    with pytest.raises(InvalidInputError) as err:
+        sdk.push(src, "team/m", cache_dir=tmp_path / "c")
+    assert err.value.code == "ARTIFACT_PATH_INVALID"
+    assert wire.seen == Counter()
+
+
+def test_pushing_nothing_is_an_error(sdk: Client, tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError):
+        sdk.push(tmp_path / "nowhere", "team/m", cache_dir=tmp_path / "c")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(FileNotFoundError):
+        sdk.push(tmp_path / "empty", "team/m", cache_dir=tmp_path / "c")
+
+
+def test_pull_refuses_to_write_through_a_symlink_out_of_dest(sdk: Client, tmp_path: Path) -> None:
+    sdk.push(tree(tmp_path / "src", {"sub/x.bin": b"x"}), "team/m", cache_dir=tmp_path / "c")
+    dest, elsewhere = tmp_path / "dest", tmp_path / "elsewhere"
+    dest.mkdir()
+    elsewhere.mkdir()
+    (dest / "sub").symlink_to(elsewhere)
+    with pytest.raises(UnsafePath):
+        sdk.pull("team/m", dest, cache_dir=tmp_path / "pulls")
+    assert list(elsewhere.iterdir()) == []
+
+
+def test_progress_bars_only_when_asked_or_on_a_terminal(
+    sdk: Client, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "w.bin").write_bytes(b"w" * 1000)
+    sdk.push(tmp_path / "w.bin", "team/m", cache_dir=tmp_path / "c")
+    assert capsys.readouterr().err == ""  # stderr is not a terminal here
+    sdk.pull("team/m", tmp_path / "out", cache_dir=tmp_path / "p", progress=True)
+    assert "downloading" in capsys.readouterr().err
