@@ -163,6 +163,14 @@ def test_timestamp_lists_parse_each_value() -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("literal", "pattern"),
+    [("'a\\\\'", "a\\\\"), ("'100\\%'", "100\\%"), ("'\\_x'", "\\_x"), ("'a\\b'", "a\\b")],
+)
+def test_like_patterns_keep_their_escapes(literal: str, pattern: str) -> None:
+    assert strip(parse_filter(f"name LIKE {literal}")) == cmp("name", "LIKE", pattern)
+
+
 def test_whitespace_is_free_around_tokens() -> None:
     assert strip(parse_filter("  (name='a')AND(version>=2)  ")) == BoolOp(
         "AND", (cmp("name", "=", "a"), cmp("version", ">=", 2))
@@ -240,6 +248,9 @@ def test_filter_of_maximum_length_parses() -> None:
         ("version ILIKE 1", 8, "ILIKE compares text"),
         ("created_at LIKE '2026-01-01'", 11, "LIKE compares text"),
         ("name = 'a' AND version LIKE 2", 23, "LIKE compares text"),
+        ("description LIKE 'abc\\'", 17, "LIKE pattern ends in a lone '\\'"),
+        ("name ILIKE '\\'", 11, "ILIKE pattern ends in a lone"),
+        ("name LIKE '\\\\\\'", 10, "ends in a lone"),
         ("name ~ 'a'", 5, "unexpected character '~'"),
         ("name = 'a' && version = 1", 11, "unexpected character '&'"),
         ("name = 1e5", 7, "unexpected character '1'"),

@@ -157,6 +157,25 @@ def test_model_filters_on_description_like_is_case_sensitive_ilike_is_not(db: Da
     expect(models_matching(db), cases, ordered=False)
 
 
+def test_like_escapes_mean_the_same_on_both_databases(db: Database) -> None:
+    factories.model(db, "esc/slash", "ends in \\")
+    factories.model(db, "esc/percent", "100% sure_thing")
+    factories.model(db, "esc/plain", "100 percent surely")
+    cases = [
+        ("description LIKE '%\\\\'", ["esc/slash"]),
+        ("description LIKE 'ends in \\\\'", ["esc/slash"]),
+        ("description LIKE '100\\%%'", ["esc/percent"]),
+        ("description LIKE '100%'", ["esc/percent", "esc/plain"]),
+        ("description LIKE '%sure\\_%'", ["esc/percent"]),
+        ("description LIKE '%sure_%'", ["esc/percent", "esc/plain"]),
+        ("description ILIKE '%SURE\\_T%'", ["esc/percent"]),
+    ]
+    expect(models_matching(db), cases, ordered=False)
+    with pytest.raises(InvalidInputError) as info:
+        search.search_models(db, filter="description LIKE 'ends in \\'")
+    assert info.value.code == "FILTER_INVALID"
+
+
 def test_model_filters_on_tags_need_the_tag_and_keep_key_case(db: Database) -> None:
     build(db)
     cases = [

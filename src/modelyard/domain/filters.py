@@ -182,10 +182,21 @@ class _Parser:
         if op in ("IN", "NOT IN"):
             values: tuple[Value, ...] = tuple(self.value_list(field, op))
             return Comparison(field, op, values, tag_key, tok.pos)
+        value_tok = self.peek()
         value = self.value(field, op)
-        if op in ("LIKE", "ILIKE") and not isinstance(value, str):
-            raise self.fail(f"{op} compares text; {field} is not text", op_tok)
+        if op in ("LIKE", "ILIKE"):
+            self.check_pattern(field, op, value, op_tok, value_tok)
         return Comparison(field, op, value, tag_key, tok.pos)
+
+    def check_pattern(
+        self, field: str, op: str, value: Value, op_tok: _Token, value_tok: _Token
+    ) -> None:
+        if not isinstance(value, str):
+            raise self.fail(f"{op} compares text; {field} is not text", op_tok)
+        if (len(value) - len(value.rstrip("\\"))) % 2 == 1:
+            # PostgreSQL refuses a pattern that ends in its escape character (a 500 before this
+            # check); SQLite quietly matched nothing.
+            raise self.fail(f"{op} pattern ends in a lone '\\'; write '\\\\' for one", value_tok)
 
     def field(self, tok: _Token) -> tuple[str, str | None]:
         name = tok.text
