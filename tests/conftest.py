@@ -134,6 +134,15 @@ def app(settings: Settings, db: Database):  # type: ignore[no-untyped-def]
     return create_app(settings, db)
 
 
+@pytest.fixture(autouse=True)
+def _own_credentials(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test reads or writes the real ~/.config/modelyard/credentials, nor follows a
+    MODELYARD_URL or MODELYARD_TOKEN set in the shell that runs the tests."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    for name in ("MODELYARD_CREDENTIALS", "MODELYARD_URL", "MODELYARD_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+
+
 @pytest.fixture
 def admin_token(db: Database) -> str:
     """A bootstrap global admin (user ``admin``) and an API token of theirs with every scope:

@@ -9,11 +9,11 @@ from tests.support import sync_transport
 
 
 @pytest.fixture
-def client(app) -> Iterator[Client]:  # type: ignore[no-untyped-def]
-    """The SDK on the real app, in process."""
+def client(app, admin_token: str) -> Iterator[Client]:  # type: ignore[no-untyped-def]
+    """The SDK on the real app, in process, signed in as the global admin."""
     with (
         sync_transport(app) as transport,
-        Client("http://modelyard.test", transport=transport) as c,
+        Client("http://modelyard.test", token=admin_token, transport=transport) as c,
     ):
         yield c
 

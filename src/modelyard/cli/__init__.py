@@ -4,7 +4,20 @@ from __future__ import annotations
 
 import typer
 
-from modelyard.cli import aliases, models, namespaces, search, server, tags, transfer, versions
+from modelyard.cli import (
+    aliases,
+    auth,
+    models,
+    namespaces,
+    search,
+    server,
+    tags,
+    teams,
+    tokens,
+    transfer,
+    users,
+    versions,
+)
 
 app = typer.Typer(
     name="modelyard",
@@ -24,6 +37,12 @@ app.command("push")(transfer.push)
 app.command("pull")(transfer.pull)
 app.command("ls")(transfer.ls)
 app.command("gc")(transfer.gc)
+app.command("login")(auth.login)
+app.command("logout")(auth.logout)
+app.command("whoami")(auth.whoami)
+app.add_typer(users.app, name="users")
+app.add_typer(teams.app, name="teams")
+app.add_typer(tokens.app, name="tokens")
 
 
 def main() -> None:

@@ -15,13 +15,25 @@ app = typer.Typer(help="Namespaces: a team's space that owns models.", no_args_i
 Name = Annotated[str, typer.Argument(metavar="NAMESPACE", help="e.g. risk-team")]
 
 
+Visibility = Annotated[
+    str | None,
+    typer.Option(
+        "--visibility", help="private (members only, the default) or internal (all signed in)."
+    ),
+]
+
+
 @app.command("create")
 def create(
-    ctx: typer.Context, name: Name, description: Description = None, as_json: AsJson = False
+    ctx: typer.Context,
+    name: Name,
+    description: Description = None,
+    visibility: Visibility = None,
+    as_json: AsJson = False,
 ) -> None:
-    """Create a namespace."""
+    """Create a namespace; you become its admin."""
     with remote(ctx) as client:
-        ns = client.create_namespace(name, description or "")
+        ns = client.create_namespace(name, description or "", visibility)
     output.done(ns, as_json, f"created namespace {ns.name}")
 
 

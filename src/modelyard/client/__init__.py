@@ -16,32 +16,46 @@ from __future__ import annotations
 from modelyard.client._client import DEFAULT_URL, Client
 from modelyard.client._download import DigestMismatch, UnsafePath
 from modelyard.client._errors import ClientError, ConnectionFailed, UnexpectedResponse
+from modelyard.client._login import sign_in
+from modelyard.domain.accounts import ApiToken, Identity, IssuedToken, Member, User
 from modelyard.domain.errors import (
     ConflictError,
+    ForbiddenError,
     InvalidInputError,
     ModelyardError,
     NotFoundError,
     PayloadTooLargeError,
+    TooManyRequestsError,
+    UnauthenticatedError,
     UnavailableError,
 )
 from modelyard.domain.records import Model, Namespace, Page, Version
 
 __all__ = [
     "DEFAULT_URL",
+    "ApiToken",
     "Client",
     "ClientError",
     "ConflictError",
     "ConnectionFailed",
     "DigestMismatch",
+    "ForbiddenError",
+    "Identity",
     "InvalidInputError",
+    "IssuedToken",
+    "Member",
     "Model",
     "ModelyardError",
     "Namespace",
     "NotFoundError",
     "Page",
     "PayloadTooLargeError",
+    "TooManyRequestsError",
+    "UnauthenticatedError",
     "UnavailableError",
     "UnexpectedResponse",
     "UnsafePath",
+    "User",
     "Version",
+    "sign_in",
 ]

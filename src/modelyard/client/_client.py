@@ -8,7 +8,9 @@ from types import TracebackType
 
 import httpx
 
+from modelyard.client import _credentials as credentials
 from modelyard.client._http import DEFAULT_TIMEOUT, Http
+from modelyard.client._identity import IdentityMixin
 from modelyard.client._models import ModelsMixin
 from modelyard.client._namespaces import NamespacesMixin
 from modelyard.client._transfer import TransferMixin
@@ -17,8 +19,11 @@ from modelyard.client._versions import VersionsMixin
 DEFAULT_URL = "http://127.0.0.1:8080"
 
 
-class Client(NamespacesMixin, ModelsMixin, VersionsMixin, TransferMixin):
+class Client(NamespacesMixin, ModelsMixin, VersionsMixin, IdentityMixin, TransferMixin):
     """A connection to one Modelyard server. Use it as a context manager, or call ``close()``.
+
+    ``token``: the API token to send. ``None`` (the default) takes the one the credentials file
+    holds for exactly this ``url`` (``modelyard login URL`` stores it); ``""`` sends none.
 
     ``transport`` is handed to ``httpx.Client``: tests pass one that drives the app in process.
     Every method returns domain records (``Namespace``, ``Model``, ``Version``, ``Page``) or
@@ -32,16 +37,20 @@ class Client(NamespacesMixin, ModelsMixin, VersionsMixin, TransferMixin):
         transport: httpx.BaseTransport | None = None,
         timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
     ) -> None:
+        if token is None:
+            token = credentials.token_for(url, os.environ)
         self._http = Http(url, token, transport, timeout)
 
     @classmethod
     def from_env(
         cls, environ: Mapping[str, str] | None = None, transport: httpx.BaseTransport | None = None
     ) -> Client:
-        """A client for ``MODELYARD_URL`` (default ``DEFAULT_URL``) and ``MODELYARD_TOKEN``."""
+        """A client for ``MODELYARD_URL`` (else the credentials file's default server, else
+        ``DEFAULT_URL``) with ``MODELYARD_TOKEN`` (else the token stored for that URL)."""
         env = os.environ if environ is None else environ
-        url = env.get("MODELYARD_URL") or DEFAULT_URL
-        return cls(url, token=env.get("MODELYARD_TOKEN") or None, transport=transport)
+        url = env.get("MODELYARD_URL") or credentials.default_url(env) or DEFAULT_URL
+        token = env.get("MODELYARD_TOKEN") or credentials.token_for(url, env) or ""
+        return cls(url, token=token, transport=transport)
 
     @property
     def url(self) -> str:

@@ -20,9 +20,15 @@ def _path(name: str) -> str:
 class NamespacesMixin:
     _http: Http
 
-    def create_namespace(self, name: str, description: str = "") -> Namespace:
-        """Create a namespace. Raises ``ConflictError`` (NAMESPACE_EXISTS) if it exists."""
+    def create_namespace(
+        self, name: str, description: str = "", visibility: str | None = None
+    ) -> Namespace:
+        """Create a namespace (you become its admin). ``visibility``: ``private`` (members
+        only, the server's default) or ``internal`` (every signed-in user reads it). Raises
+        ``ConflictError`` (NAMESPACE_EXISTS) if it exists."""
         body = {"name": name, "description": description}
+        if visibility is not None:
+            body["visibility"] = visibility
         return self._http.call("POST", ROOT, records.namespace, json=body)
 
     def get_namespace(self, name: str) -> Namespace:

@@ -173,7 +173,7 @@ def parse_scopes(texts: list[str] | None) -> tuple[Scope, ...]:
 
 # ---------------------------------------------------------------------------------- tokens
 
-TOKEN_PREFIX = "myd_"
+TOKEN_PREFIX = "myd_"  # noqa: S105 - the public prefix, not a secret
 _ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 _SECRET_LENGTH = 32
 _CHECK_LENGTH = 6
