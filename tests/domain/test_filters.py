@@ -6,6 +6,7 @@ import pytest
 
 from modelyard.domain.errors import InvalidInputError
 from modelyard.domain.filters import (
+    MAX_COMPARISONS,
     MAX_FILTER_LENGTH,
     BoolOp,
     Comparison,
@@ -282,6 +283,17 @@ def test_deep_nesting_is_refused_not_a_crash() -> None:
     err = error_of("(" * depth + "name = 'a'" + ")" * depth)
     assert "nested" in err.message
     assert 0 < err.details["position"] < depth
+
+
+def test_at_most_max_comparisons_and_the_next_is_refused_where_it_starts() -> None:
+    unit = "tags.a = 'x'"
+    allowed = " AND ".join([unit] * MAX_COMPARISONS)
+    node = parse_filter(allowed)
+    assert isinstance(node, BoolOp)
+    assert len(node.items) == MAX_COMPARISONS
+    err = error_of(allowed + " OR " + unit)
+    assert err.details["position"] == len(allowed) + len(" OR ")
+    assert "IN" in err.message
 
 
 def test_moderate_nesting_parses() -> None:
