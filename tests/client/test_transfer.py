@@ -212,3 +212,26 @@ def test_progress_bars_only_when_asked_or_on_a_terminal(
     assert capsys.readouterr().err == ""  # stderr is not a terminal here
     sdk.pull("team/m", tmp_path / "out", cache_dir=tmp_path / "p", progress=True)
     assert "downloading" in capsys.readouterr().err
+
+
+def test_pulled_file_edited_in_place_is_not_served_from_the_cache(
+    sdk: Client, wire: Recording, tmp_path: Path
+) -> None:
+    (tmp_path / "w.bin").write_bytes(b"original bytes")
+    sdk.push(tmp_path / "w.bin", "team/m", cache_dir=tmp_path / "c")
+    first = sdk.pull("team/m", tmp_path / "one", cache_dir=tmp_path / "pulls")
+    with (first / "w.bin").open("r+b") as f:  # in place: the cache shares this file
+        f.write(b"EDITED")
+    wire.seen.clear()
+    second = sdk.pull("team/m", tmp_path / "two", cache_dir=tmp_path / "pulls")
+    assert (second / "w.bin").read_bytes() == b"original bytes"
+    assert wire.seen["GET"] == 2  # the manifest, and the blob again
+
+
+def test_files_with_the_same_bytes_are_separate_files(sdk: Client, tmp_path: Path) -> None:
+    sdk.push(tree(tmp_path / "src", FILES), "team/m", cache_dir=tmp_path / "c")
+    out = sdk.pull("team/m", tmp_path / "out", cache_dir=tmp_path / "pulls")
+    a, b = (out / "weights" / "a.bin").stat(), (out / "weights" / "b.bin").stat()
+    assert a.st_ino != b.st_ino
+    again = sdk.pull("team/m", tmp_path / "again", cache_dir=tmp_path / "pulls")
+    assert (again / "model.onnx").stat().st_ino != (out / "model.onnx").stat().st_ino

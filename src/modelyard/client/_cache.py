@@ -5,10 +5,14 @@
     ├── sha256/ab/<64 hex>            verified blobs (same fan-out as the server's layout)
     ├── partial/<64 hex>              a download in progress; the next pull resumes it (Range)
     └── digests.sqlite                file digests by (path, size, mtime, ctime, inode), so a
-                                      re-push of unchanged files does not read them again
+                                      re-push of unchanged files does not read them again;
+                                      and each cached blob's (size, mtime, inode) when cached
 
-A blob enters ``sha256/`` only by a rename after its digest was checked, so a cached blob is
-always whole and right; pulls copy it out, and never hand out the cached file itself.
+A blob enters ``sha256/`` only by a rename after its digest was checked. The pull that
+downloads a blob hard-links it into its destination (no second copy of the bytes on disk);
+every later use copies it. So a cached file may also be a user's file: one edited in place
+gets a new mtime, no longer matches what was recorded, and is dropped from the cache instead
+of being handed out (``has``).
 """
 
 from __future__ import annotations
@@ -41,12 +45,22 @@ class LocalCache:
             self._db.execute(
                 "CREATE TABLE IF NOT EXISTS digests (key TEXT PRIMARY KEY, digest TEXT NOT NULL)"
             )
+            self._db.execute(
+                "CREATE TABLE IF NOT EXISTS blobs (digest TEXT PRIMARY KEY, stat TEXT NOT NULL)"
+            )
 
     def blob(self, digest: str) -> Path:
         return self.root / layout.blob_key(digest)
 
     def has(self, digest: str) -> bool:
-        return self.blob(digest).is_file()
+        """True when the cached blob is there and unchanged since it was cached."""
+        path = self.blob(digest)
+        with self._lock:
+            row = self._db.execute("SELECT stat FROM blobs WHERE digest = ?", (digest,)).fetchone()
+        if row is not None and path.is_file() and row[0] == _blob_stat(path):
+            return True
+        path.unlink(missing_ok=True)  # edited in place through a hard link, or never recorded
+        return False
 
     def partial(self, digest: str) -> Path:
         return self.root / "partial" / hex_of(digest)
@@ -56,6 +70,11 @@ class LocalCache:
         target = self.blob(digest)
         target.parent.mkdir(parents=True, exist_ok=True)
         os.replace(self.partial(digest), target)
+        with self._lock, self._db:
+            self._db.execute(
+                "INSERT OR REPLACE INTO blobs (digest, stat) VALUES (?, ?)",
+                (digest, _blob_stat(target)),
+            )
         return target
 
     def known_digest(self, key: str) -> str | None:
@@ -79,3 +98,9 @@ def stat_key(path: Path) -> str:
     even one that restores size and mtime."""
     st = path.stat()
     return f"{path.resolve()}\0{st.st_size}\0{st.st_mtime_ns}\0{st.st_ctime_ns}\0{st.st_ino}"
+
+
+def _blob_stat(path: Path) -> str:
+    # Not ctime: linking and unlinking the user's copy changes it, while the bytes stay.
+    st = path.stat()
+    return f"{st.st_size}\0{st.st_mtime_ns}\0{st.st_ino}"

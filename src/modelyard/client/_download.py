@@ -3,8 +3,10 @@
 A blob is downloaded into ``<cache>/partial/<hex>`` while being hashed; when the connection
 drops, the next attempt (or the next pull) asks for the rest with ``Range: bytes=N-``. Only a
 blob whose digest matches moves into the cache; a mismatch deletes the partial file and raises
-``DigestMismatch``. Files are then copied out of the cache into the destination, each through a
-temporary name and a rename, so a destination file is never half-written.
+``DigestMismatch``. Files then reach the destination through a temporary name and a rename, so
+a destination file is never half-written: a blob just downloaded is hard-linked there (its
+bytes are written to disk once), a blob from an earlier pull or a second file with the same
+bytes is copied (so no two of the user's files share one inode).
 """
 
 from __future__ import annotations
@@ -40,11 +42,11 @@ class Downloader:
         self.http = http
         self.cache = cache
 
-    def fetch(self, digest: str, size: int, advance: Advance) -> Path:
-        """The cached blob, downloaded first if the cache lacks it."""
+    def fetch(self, digest: str, size: int, advance: Advance) -> tuple[Path, bool]:
+        """The cached blob, downloaded first if the cache lacks it; True if downloaded now."""
         if self.cache.has(digest):
             advance(size)
-            return self.cache.blob(digest)
+            return self.cache.blob(digest), False
         hasher = with_retries(lambda: self._resume(digest, size, advance))
         if hasher.size != size or not same_digest(hasher.digest, digest):
             self.cache.partial(digest).unlink(missing_ok=True)
@@ -54,7 +56,7 @@ class Downloader:
                 expected=digest,
                 actual=hasher.digest,
             )
-        return self.cache.keep(digest)
+        return self.cache.keep(digest), True
 
     def _resume(self, digest: str, size: int, advance: Advance) -> Hasher:
         """Bring the partial file to ``size`` bytes; returns the hash of all of it."""
@@ -77,7 +79,7 @@ class Downloader:
                 hasher, offset = Hasher(), 0
             f.seek(offset)
             f.truncate()
-            for piece in response.iter_bytes(PIECE):
+            for piece in response.iter_bytes():  # as they arrive: no re-chunking copies
                 f.write(piece)
                 hasher.update(piece)
                 advance(len(piece))
@@ -103,12 +105,22 @@ def target_of(dest: Path, artifact: Artifact) -> Path:
     return target
 
 
-def place(source: Path, target: Path) -> None:
-    """Copy ``source`` to ``target`` atomically (temporary name in the same directory)."""
+def place(source: Path, target: Path, link: bool) -> None:
+    """Put ``source``'s bytes at ``target`` atomically (temporary name in the same directory):
+    a hard link when ``link`` and the file system allows it, else a copy."""
     target.parent.mkdir(parents=True, exist_ok=True)
     temporary = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.part")
     try:
-        shutil.copyfile(source, temporary)
+        if not (link and _linked(source, temporary)):
+            shutil.copyfile(source, temporary)
         os.replace(temporary, target)
     finally:
         temporary.unlink(missing_ok=True)
+
+
+def _linked(source: Path, target: Path) -> bool:
+    try:
+        os.link(source, target)
+        return True
+    except OSError:  # another file system, or links not allowed there
+        return False

@@ -162,9 +162,11 @@ class TransferMixin:
             advance = bars.task("downloading", sum(sizes.values()))
             downloader = Downloader(self._http, cache)
             fetched = _parallel(lambda d: downloader.fetch(d, sizes[d], advance), sizes, workers)
-            blobs = dict(zip(sizes, fetched, strict=True))
+            fresh = {d for d, (_, new) in zip(sizes, fetched, strict=True) if new}
+            blobs = {d: path for d, (path, _) in zip(sizes, fetched, strict=True)}
             for a in manifest.artifacts:
-                place(blobs[a.digest], targets[a.path])
+                place(blobs[a.digest], targets[a.path], link=a.digest in fresh)
+                fresh.discard(a.digest)  # a blob is linked into one destination file at most
         return target
 
 
