@@ -16,7 +16,10 @@ from modelyard.api.middleware import BodySizeLimit, RefuseNulInPath, RequestCont
 from modelyard.api.routes import (
     auth,
     blobs,
+    datasets,
     health,
+    inventory,
+    lineage,
     manifests,
     models,
     namespaces,
@@ -75,7 +78,10 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
         refresh_after=timedelta(seconds=settings.gc_grace_seconds / 4),
     )
     errors.install(app)
-    routers = (health, namespaces, models, versions, manifests, blobs, auth, users, tokens, teams)
+    routers = (
+        *(health, namespaces, models, versions, manifests, blobs, auth, users, tokens, teams),
+        *(datasets, lineage, inventory),
+    )
     for module in routers:
         app.include_router(module.router)
     app.add_middleware(

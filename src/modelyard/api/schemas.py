@@ -12,6 +12,7 @@ from typing import Annotated, Any, Generic, Literal, TypeVar
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from modelyard.api.blob_schemas import ManifestIn
+from modelyard.api.lineage_schemas import IngredientsIn, MetricIn
 from modelyard.domain.records import Model, Namespace, Version
 
 T = TypeVar("T")
@@ -108,11 +109,34 @@ class VersionCreate(_In):
     manifest: ManifestIn | None = Field(
         default=None, description="The version's files; every blob must be uploaded first."
     )
+    ingredients: IngredientsIn | None = Field(
+        default=None, description="What made it: code, environment, config, data. Immutable."
+    )
+    derived_from: list[str] = Field(
+        default_factory=list,
+        max_length=100,
+        description="Versions it was fine-tuned or distilled from (namespace/name@REF).",
+        examples=[["risk-team/base@3"]],
+    )
+    depends_on: list[str] = Field(
+        default_factory=list,
+        max_length=100,
+        description="Versions it needs at run time: ensemble members, tokenizers, embeddings.",
+    )
+    metric_details: list[MetricIn] = Field(
+        default_factory=list,
+        max_length=1000,
+        description="Metrics with the dataset and split they were measured on.",
+    )
+    card: str | None = Field(
+        default=None, max_length=256 * 1024, description="The author's model card (markdown)."
+    )
 
 
 class VersionUpdate(_In):
     description: Description | None = None
     metrics: Metrics | None = Field(default=None, max_length=1000)
+    metric_details: list[MetricIn] = Field(default_factory=list, max_length=1000)
 
 
 class VersionOut(BaseModel):
@@ -131,6 +155,12 @@ class VersionOut(BaseModel):
     created_by: str
     created_at: datetime
     updated_at: datetime
+    classifications: list[str] = Field(
+        description="Inherited from its training data, directly or through derived_from."
+    )
+    revoked_datasets: list[str] = Field(
+        description="Revoked datasets it inherits from (empty when none)."
+    )
 
     @classmethod
     def of(cls, v: Version) -> VersionOut:

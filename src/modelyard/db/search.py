@@ -13,6 +13,9 @@ Field meanings per target:
     risk         the model's risk level             the model's risk level
     created_at / updated_at   the version's         the model's
 
+Provenance fields (classification, dataset, package, packages.<name>, complete, missing,
+data_revoked) are compiled by ``db/provenance_filters.py``.
+
 ``risk`` compares by rank (unassessed < low < medium < high) with < <= > >=, so
 ``risk >= 'medium'`` means medium or high. Tag comparisons need the tag to be present.
 """
@@ -29,9 +32,10 @@ from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
+from modelyard.db.provenance_filters import compile_provenance
 from modelyard.db.tables import AliasRow, ModelRow, ModelTagRow, VersionRow, VersionTagRow
 from modelyard.domain.errors import InvalidInputError
-from modelyard.domain.filters import BoolOp, Comparison, Filter
+from modelyard.domain.filters import PROVENANCE_FIELDS, BoolOp, Comparison, Filter
 from modelyard.domain.lifecycle import RISK_LEVELS
 from modelyard.domain.pagination import OrderItem
 
@@ -110,6 +114,8 @@ def compile_filter(node: Filter | None, target: Target) -> ColumnElement[bool]:
 
 
 def _comparison(c: Comparison, target: Target) -> ColumnElement[bool]:
+    if c.field in PROVENANCE_FIELDS or c.field == "packages":
+        return compile_provenance(c, target.kind)
     if c.field == "tags":
         return _tag_exists(c, target)
     if c.field == "alias":

@@ -76,6 +76,12 @@ ERROR_CODES: dict[str, ErrorCode] = {
         ),
         ErrorCode("RANGE_INVALID", 400, "A Range or Content-Range header does not parse."),
         ErrorCode(
+            "INGREDIENTS_INVALID",
+            400,
+            "A version's ingredients (code, environment, config, data) are malformed, or the"
+            " recorded diff is not one of the version's artifacts.",
+        ),
+        ErrorCode(
             "SCOPE_INVALID",
             400,
             "A token scope is not ACTION:*, ACTION:namespace or ACTION:ns/model.",
@@ -106,6 +112,8 @@ ERROR_CODES: dict[str, ErrorCode] = {
         ErrorCode("TOKEN_NOT_FOUND", 404, "No such API token."),
         ErrorCode("MEMBER_NOT_FOUND", 404, "The user is not a member of the namespace."),
         ErrorCode("BLOB_NOT_FOUND", 404, "No blob with this digest."),
+        ErrorCode("DATASET_NOT_FOUND", 404, "No registered dataset (version) with this name."),
+        ErrorCode("CONSUMER_NOT_FOUND", 404, "The model has no consumer of this name."),
         ErrorCode(
             "UPLOAD_NOT_FOUND", 404, "No such upload session (committed, cancelled or expired)."
         ),
@@ -118,6 +126,11 @@ ERROR_CODES: dict[str, ErrorCode] = {
         ErrorCode("METHOD_NOT_ALLOWED", 405, "The route does not accept this HTTP method."),
         ErrorCode("NAMESPACE_EXISTS", 409, "A namespace with this name exists."),
         ErrorCode("MODEL_EXISTS", 409, "A model with this name exists in the namespace."),
+        ErrorCode(
+            "DATASET_EXISTS",
+            409,
+            "This dataset version is registered already (versions never change).",
+        ),
         ErrorCode("USER_EXISTS", 409, "A user or service account with this name exists."),
         ErrorCode(
             "LAST_ADMIN",

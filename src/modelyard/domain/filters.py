@@ -9,12 +9,23 @@
     value      := 'single' or "double" quoted string (a doubled quote escapes itself) | number
     FIELD      := name | namespace | description | stage | risk | alias | version
                 | created_at | updated_at | tags.<key>
+                | classification | dataset | package | packages.<name>
+                | complete | missing | data_revoked
 
 Keywords are case-insensitive. ``LIKE`` uses ``%`` and ``_`` wildcards and is case-sensitive on
 both databases; ``ILIKE`` ignores case. Times are ISO 8601 strings (``'2026-11-27'`` or with a
 time and offset; naive means UTC). Version numbers run up to 2**31-1; parentheses nest at most
 32 deep; a filter holds at most 16 comparisons. Every error names the 0-based character position
 at fault.
+
+Provenance fields (ingredients and lineage, ``db/provenance_filters.py`` compiles them):
+``classification`` (inherited from training data, e.g. ``classification = 'pii'``), ``dataset``
+(data it was trained or evaluated on, ``ns/name@version`` or ``ns/name``), ``package`` (an
+installed distribution) and ``packages.<name>`` (its version, e.g. ``packages.scipy =
+'1.11.4'``; version ranges are the packages endpoint's job, text order is not version order)
+take = != IN NOT IN LIKE ILIKE; ``complete`` and ``data_revoked`` take = and != with ``'true'``
+or ``'false'``; ``missing`` takes = != IN NOT IN with ``code``, ``environment``, ``config`` or
+``data``.
 """
 
 from __future__ import annotations
@@ -27,10 +38,21 @@ from modelyard.domain.errors import InvalidInputError
 from modelyard.domain.lifecycle import MAX_VERSION_NUMBER
 from modelyard.domain.names import TAG_KEY_RE
 
-STRING_FIELDS = frozenset({"name", "namespace", "description", "stage", "risk", "alias"})
+# A PEP 508 distribution name (the rule of domain/ingredients.py, which filters do not import).
+PACKAGE_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?\Z")
+
+SET_FIELDS = frozenset({"classification", "dataset", "package"})
+FLAG_FIELDS = frozenset({"complete", "data_revoked"})
+PART_FIELDS = frozenset({"missing"})
+PROVENANCE_FIELDS = SET_FIELDS | FLAG_FIELDS | PART_FIELDS
+STRING_FIELDS = (
+    frozenset({"name", "namespace", "description", "stage", "risk", "alias"}) | PROVENANCE_FIELDS
+)
 NUMBER_FIELDS = frozenset({"version"})
 TIME_FIELDS = frozenset({"created_at", "updated_at"})
 FIELDS = STRING_FIELDS | NUMBER_FIELDS | TIME_FIELDS
+INGREDIENT_PARTS = ("code", "environment", "config", "data")
+_TEXT_OPS = ("=", "!=", "IN", "NOT IN", "LIKE", "ILIKE")
 OPERATORS = ("=", "!=", "<", "<=", ">", ">=", "LIKE", "ILIKE", "IN", "NOT IN")
 MAX_FILTER_LENGTH = 4000
 MAX_DEPTH = 32  # parentheses; the parser recurses, and 4000 "(" would overflow Python's stack
@@ -44,7 +66,7 @@ Value = str | int | float | datetime
 
 @dataclass(frozen=True)
 class Comparison:
-    field: str  # one of FIELDS, or "tags"
+    field: str  # one of FIELDS, "tags" or "packages" (key: the tag key, the package name)
     op: str  # one of OPERATORS
     value: Value | tuple[Value, ...]
     tag_key: str | None = None
@@ -190,12 +212,33 @@ class _Parser:
         op = self.operator()
         if op in ("IN", "NOT IN"):
             values: tuple[Value, ...] = tuple(self.value_list(field, op))
+            self.provenance(field, op, values, op_tok)
             return Comparison(field, op, values, tag_key, tok.pos)
         value_tok = self.peek()
         value = self.value(field, op)
         if op in ("LIKE", "ILIKE"):
             self.check_pattern(field, op, value, op_tok, value_tok)
+        self.provenance(field, op, (value,), op_tok)
         return Comparison(field, op, value, tag_key, tok.pos)
+
+    def provenance(self, field: str, op: str, values: tuple[Value, ...], at: _Token) -> None:
+        """The operators and values each provenance field takes (see the module docstring)."""
+        if field in SET_FIELDS or field == "packages":
+            allowed: tuple[str, ...] = _TEXT_OPS
+        elif field in FLAG_FIELDS:
+            allowed = ("=", "!=")
+            if any(v not in ("true", "false") for v in values):
+                raise self.fail(f"{field} is 'true' or 'false'", at)
+        elif field in PART_FIELDS:
+            allowed = ("=", "!=", "IN", "NOT IN")
+            if any(v not in INGREDIENT_PARTS for v in values):
+                raise self.fail(f"{field} is one of {', '.join(INGREDIENT_PARTS)}", at)
+        else:
+            return
+        if op not in allowed:
+            hint = " (version ranges: GET /api/v1/packages/NAME?specifier=...)"
+            extra = hint if field == "packages" else ""
+            raise self.fail(f"{field} takes {' '.join(allowed)}{extra}", at)
 
     def check_pattern(
         self, field: str, op: str, value: Value, op_tok: _Token, value_tok: _Token
@@ -214,9 +257,16 @@ class _Parser:
             if not TAG_KEY_RE.match(key):
                 raise self.fail(f"invalid tag key {key!r}", tok)
             return "tags", key
+        if name.lower().startswith("packages."):
+            package = name[9:]
+            if not PACKAGE_RE.match(package):
+                raise self.fail(f"invalid package name {package!r}", tok)
+            return "packages", re.sub(r"[-_.]+", "-", package).lower()
         if name.lower() not in FIELDS:
             raise self.fail(
-                f"unknown field {name!r}; fields: {', '.join(sorted(FIELDS))}, tags.<key>", tok
+                f"unknown field {name!r}; fields: {', '.join(sorted(FIELDS))}, tags.<key>,"
+                " packages.<name>",
+                tok,
             )
         return name.lower(), None
 

@@ -45,9 +45,48 @@ def _invalid(message: str, **details: Any) -> InvalidInputError:
 def _text(value: Any, what: str, limit: int) -> str:
     if value is None:
         return ""
-    if not isinstance(value, str) or len(value) > limit or "\x00" in value:
+    if not isinstance(value, str) or len(value) > limit:
         raise _invalid(f"{what} must be text of at most {limit} characters", field=what)
+    _storable(value, what)
     return value
+
+
+MAX_JSON_DEPTH = 32
+MAX_JSON_ITEMS = 10000
+
+
+def check_json(value: Any, what: str) -> Any:
+    """A free-form JSON value (config, accelerator): bounded nesting and size, and text that
+    both databases store (no NUL, no lone surrogates)."""
+    budget = [MAX_JSON_ITEMS]
+    _walk(value, what, 0, budget)
+    return value
+
+
+def _walk(value: Any, what: str, depth: int, budget: list[int]) -> None:
+    budget[0] -= 1
+    if depth > MAX_JSON_DEPTH or budget[0] < 0:
+        raise _invalid(
+            f"{what} is nested deeper than {MAX_JSON_DEPTH} or holds over {MAX_JSON_ITEMS} values"
+        )
+    if isinstance(value, str):
+        _storable(value, what)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _storable(str(key), what)
+            _walk(item, what, depth + 1, budget)
+    elif isinstance(value, list):
+        for item in value:
+            _walk(item, what, depth + 1, budget)
+
+
+def _storable(text: str, what: str) -> None:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise _invalid(f"{what} holds text that is not valid Unicode", field=what) from None
+    if "\x00" in text:
+        raise _invalid(f"{what} holds a NUL character", field=what)
 
 
 def strip_credentials(url: str) -> str:
@@ -125,7 +164,7 @@ class Environment:
             os=_text(data.get("os"), "environment.os", 255),
             arch=_text(data.get("arch"), "environment.arch", 64),
             packages=_packages(data.get("packages") or []),
-            accelerator=accelerator,
+            accelerator=check_json(accelerator, "environment.accelerator"),
             container_image=_text(data.get("container_image"), "environment.container_image", 512),
         )
 
@@ -206,7 +245,7 @@ class Ingredients:
             environment=(
                 None if raw.get("environment") is None else Environment.parse(raw["environment"])
             ),
-            config=config,
+            config=None if config is None else check_json(config, "config"),
             data=tuple(DataRef.parse(d) for d in data or []),
         )
 
@@ -279,3 +318,28 @@ def report_of(present: Sequence[str], missing: Mapping[str, str]) -> Completenes
 
 
 NONE_RECORDED = Completeness((), dict.fromkeys(PARTS, NOTHING_RECORDED))
+
+
+@dataclass(frozen=True)
+class DataUse:
+    """A data reference as recorded: a registered dataset (with its current status and
+    classifications) or ad-hoc data."""
+
+    role: str
+    dataset: str | None  # namespace/name@version
+    uri: str
+    digest: str | None
+    status: str | None = None
+    classifications: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """A version's ingredients as stored, with its completeness report."""
+
+    reference: str
+    code: dict[str, Any] | None
+    environment: dict[str, Any] | None  # packages included, as [{name, version}]
+    config: dict[str, Any] | None
+    data: list[DataUse]
+    completeness: Completeness

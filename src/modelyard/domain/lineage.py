@@ -112,3 +112,38 @@ def version_node_id(reference: str) -> str:
 
 def dataset_node_id(reference: str) -> str:
     return f"dataset:{reference}"
+
+
+@dataclass(frozen=True)
+class Upstream:
+    """The versions a new version was made from (references, resolved and pinned when the
+    version is created)."""
+
+    derived_from: tuple[str, ...] = ()
+    depends_on: tuple[str, ...] = ()
+
+    def links(self) -> list[tuple[str, str]]:
+        """(relation, reference) pairs, each once."""
+        pairs = [("derived_from", r) for r in self.derived_from]
+        pairs += [("depends_on", r) for r in self.depends_on]
+        if len(pairs) > MAX_LINKS:
+            raise InvalidInputError(
+                "VALIDATION_FAILED", f"at most {MAX_LINKS} derived_from and depends_on links"
+            )
+        return list(dict.fromkeys(pairs))
+
+
+@dataclass(frozen=True)
+class Impact:
+    """What archiving a version would touch."""
+
+    reference: str
+    stage: str
+    aliases: list[str]
+    consumers: list[Consumer]
+    downstream: list[Affected]  # versions derived from or depending on it, transitively
+    exclusive_stage: bool  # it holds an exclusive stage (production) that would be left empty
+
+
+# Until the governance policy makes stages configurable, production is the exclusive stage.
+EXCLUSIVE_STAGES: frozenset[str] = frozenset({"production"})

@@ -57,6 +57,10 @@ class Version:
     created_by: str
     created_at: datetime
     updated_at: datetime
+    # Inherited from the datasets it was trained on, directly or through derived_from
+    # (services/inheritance.py); computed when read.
+    classifications: list[str] = field(default_factory=list)
+    revoked_datasets: list[str] = field(default_factory=list)
 
     @property
     def reference(self) -> str:

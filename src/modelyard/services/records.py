@@ -18,6 +18,8 @@ from modelyard.db.tables import (
     VersionRow,
 )
 from modelyard.domain.records import Model, Namespace, Version
+from modelyard.services import inheritance
+from modelyard.services.inheritance import Inheritance
 
 
 def namespace_record(row: NamespaceRow) -> Namespace:
@@ -76,11 +78,19 @@ def version_records(session: Session, rows: Sequence[tuple[Any, str]]) -> list[V
     aliases: dict[uuid.UUID, list[str]] = defaultdict(list)
     for a in session.execute(queries.VERSION_ALIASES, {"ids": ids}):
         aliases[a.version_id].append(a.alias)
-    return [_version(v, risk, tags[v.id], aliases[v.id]) for v, risk in rows]
+    inherited = inheritance.inherited(session, ids)
+    return [_version(v, risk, tags[v.id], aliases[v.id], inherited.get(v.id)) for v, risk in rows]
 
 
-def _version(row: Any, risk: str, tags: dict[str, str], aliases: list[str]) -> Version:
+def _version(
+    row: Any,
+    risk: str,
+    tags: dict[str, str],
+    aliases: list[str],
+    inherited: Inheritance | None = None,
+) -> Version:
     """``row``: an ORM VersionRow or a Core row of the versions table (same attribute names)."""
+    inherited = inherited or inheritance.NOTHING
     return Version(
         namespace=row.namespace,
         name=row.model_name,
@@ -96,6 +106,8 @@ def _version(row: Any, risk: str, tags: dict[str, str], aliases: list[str]) -> V
         created_by=row.created_by,
         created_at=row.created_at,
         updated_at=row.updated_at,
+        classifications=list(inherited.classifications),
+        revoked_datasets=list(inherited.revoked_datasets),
     )
 
 
@@ -105,10 +117,14 @@ def model_from(values: dict[str, Any], tags: dict[str, str]) -> Model:
 
 
 def version_from(
-    values: dict[str, Any], risk: str, tags: dict[str, str], aliases: list[str]
+    values: dict[str, Any],
+    risk: str,
+    tags: dict[str, str],
+    aliases: list[str],
+    inherited: Inheritance | None = None,
 ) -> Version:
     """A record from the values a service has just inserted (no read back)."""
-    return _version(SimpleNamespace(**values), risk, tags, aliases)
+    return _version(SimpleNamespace(**values), risk, tags, aliases, inherited)
 
 
 def one_version(session: Session, row: VersionRow) -> Version:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from modelyard.db import queries
 from modelyard.db.engine import Database
 from modelyard.domain.errors import NotFoundError
@@ -14,17 +16,23 @@ from modelyard.services.records import version_records
 
 
 def resolve(db: Database, reference: str) -> Version:
-    ref = parse_reference(reference)
     with db.read() as s:
-        row = s.execute(*_statement(ref)).first()
-        if row is None:
-            model_row(s, ref.namespace, ref.name)  # MODEL_NOT_FOUND first, if that is the cause
-            raise NotFoundError(
-                "ALIAS_NOT_FOUND" if ref.kind is RefKind.ALIAS else "VERSION_NOT_FOUND",
-                f"{ref} resolves to no version",
-                reference=str(ref),
-            )
+        row = resolve_row(s, parse_reference(reference))
         return version_records(s, [(row, row.risk_level)])[0]
+
+
+def resolve_row(s: Session, ref: Reference) -> Any:
+    """The Core row (versions columns + the model's ``risk_level``) ``ref`` names, in the
+    caller's transaction; the right NOT_FOUND error if none."""
+    row = s.execute(*_statement(ref)).first()
+    if row is None:
+        model_row(s, ref.namespace, ref.name)  # MODEL_NOT_FOUND first, if that is the cause
+        raise NotFoundError(
+            "ALIAS_NOT_FOUND" if ref.kind is RefKind.ALIAS else "VERSION_NOT_FOUND",
+            f"{ref} resolves to no version",
+            reference=str(ref),
+        )
+    return row
 
 
 def _statement(ref: Reference) -> tuple[Any, dict[str, Any]]:

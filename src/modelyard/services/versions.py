@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import uuid
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -22,11 +23,15 @@ from modelyard.db.engine import Database
 from modelyard.db.tables import VersionRow, VersionTagRow
 from modelyard.db.types import utcnow
 from modelyard.domain.errors import InvalidInputError, NotFoundError
+from modelyard.domain.ingredients import Ingredients
 from modelyard.domain.lifecycle import INITIAL_STAGE
+from modelyard.domain.lineage import Upstream
 from modelyard.domain.manifests import Manifest
+from modelyard.domain.metrics import metric_values
 from modelyard.domain.names import check_tag, check_tags
 from modelyard.domain.records import Version
-from modelyard.services import manifests
+from modelyard.services import cards, inheritance, manifests, provenance
+from modelyard.services import metrics as metrics_service
 from modelyard.services.lookup import (
     in_range,
     model_row,
@@ -67,11 +72,19 @@ def create_version(
     metrics: dict[str, Any] | None = None,
     manifest_digest: str | None = None,
     manifest: Manifest | None = None,
+    *,
+    metric_details: Sequence[Mapping[str, Any]] = (),
+    ingredients: Ingredients | None = None,
+    upstream: Upstream | None = None,
+    card: str | None = None,
 ) -> Version:
     """``manifest``: the version's files; every blob it names must be on the server
-    (services/manifests.py). Its digest becomes the version's ``manifest_digest``."""
+    (services/manifests.py). Its digest becomes the version's ``manifest_digest``.
+    ``ingredients`` and ``upstream`` are stored with it, never to change (services/provenance.py);
+    ``metric_details`` are metrics with a dataset and split; ``card`` the author's model card."""
     tags = check_tags(tags or {})
-    clean_metrics = check_metrics(metrics or {})
+    values = metric_values(check_metrics(metrics or {}), metric_details)
+    clean_metrics = {m.name: m.value for m in values if m.plain}
     now = utcnow()
     with db.write() as s:
         model_id, number, risk = _next_number(s, namespace, name, now)
@@ -95,6 +108,10 @@ def create_version(
         s.execute(queries.INSERT_VERSION, row)
         if manifest is not None:
             manifests.attach(s, version_id, manifest)
+        metrics_service.write(s, version_id, values)
+        provenance.record(s, version_id, ingredients, upstream, manifest)
+        if card:
+            cards.put(s, version_id, card, actor, now)
         if tags:
             s.execute(
                 queries.INSERT_VERSION_TAGS,
@@ -105,7 +122,8 @@ def create_version(
             queries.INSERT_SEARCH_DOCUMENT,
             {"entity_id": row["id"], "kind": "version", "body": body},
         )
-    return version_from(row, risk, tags, [])
+        inherited = inheritance.inherited(s, [version_id]) if ingredients or upstream else {}
+    return version_from(row, risk, tags, [], inherited.get(version_id))
 
 
 def _next_number(
@@ -145,9 +163,11 @@ def update_version(
     number: int,
     description: str | None = None,
     metrics: dict[str, Any] | None = None,
+    metric_details: Sequence[Mapping[str, Any]] = (),
 ) -> Version:
     """Description and metrics are metadata; files and ingredients never change."""
-    clean_metrics = check_metrics(metrics or {})
+    values = metric_values(check_metrics(metrics or {}), metric_details)
+    clean_metrics = {m.name: m.value for m in values if m.plain}
     with db.write() as s:
         model = writable_model(s, namespace, name)
         row = writable_version(s, model, number)
@@ -156,6 +176,7 @@ def update_version(
             _index(s, row)
         if clean_metrics:
             row.metrics = {**(row.metrics or {}), **clean_metrics}
+        metrics_service.write(s, row.id, values)
         row.updated_at = utcnow()
         return version_records(s, [(row, model.risk_level)])[0]
 

@@ -9,8 +9,9 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from modelyard.api.blob_schemas import MEDIA_TYPE_MANIFEST, ManifestOut
 from modelyard.api.deps import Db, run
 from modelyard.api.errors import ERROR_RESPONSES
+from modelyard.domain.lineage import check_consumer
 from modelyard.domain.manifests import Manifest
-from modelyard.services import manifests
+from modelyard.services import consumers, manifests
 
 router = APIRouter(prefix="/api/v1", tags=["versions"], responses=ERROR_RESPONSES)
 
@@ -46,8 +47,22 @@ async def resolve_manifest(
     ref: Annotated[
         str, Query(max_length=300, description="namespace/name@REF", examples=["team/m@latest"])
     ],
+    consumer: Annotated[
+        str | None,
+        Query(
+            max_length=64,
+            description="The service, pipeline or job pulling: its last-seen time and version"
+            " are recorded (declared on first sight).",
+            examples=["payments-api"],
+        ),
+    ] = None,
 ) -> Response:
     """Resolve a reference and return its manifest in one request (what ``pull`` needs).
     ``Modelyard-Reference`` names the version it resolved to."""
+    if consumer is not None:
+        check_consumer(consumer, "other")  # NAME_INVALID before any work
     version, manifest = await run(db, manifests.resolve_manifest, db, ref)
+    if consumer is not None:
+        v = version
+        await run(db, consumers.seen, db, consumer, ref, v.namespace, v.name, v.version)
     return _response(manifest, version.reference)

@@ -10,6 +10,7 @@ from modelyard.api.deps import Actor, Db, run
 from modelyard.api.errors import ERROR_RESPONSES
 from modelyard.api.routes.models import FilterQ, Key, OrderQ, TextQ, TokenQ
 from modelyard.api.schemas import PageOut, TagValue, VersionCreate, VersionOut, VersionUpdate
+from modelyard.domain.lineage import Upstream
 from modelyard.services import models, references, search, versions
 
 router = APIRouter(prefix="/api/v1", tags=["versions"], responses=ERROR_RESPONSES)
@@ -33,8 +34,18 @@ async def create_version(
         body.tags,
         body.metrics,
         manifest=body.manifest.to_manifest() if body.manifest is not None else None,
+        metric_details=[m.model_dump() for m in body.metric_details],
+        ingredients=body.ingredients.to_domain() if body.ingredients is not None else None,
+        upstream=_upstream(body),
+        card=body.card,
     )
     return VersionOut.of(v)
+
+
+def _upstream(body: VersionCreate) -> Upstream | None:
+    if not (body.derived_from or body.depends_on):
+        return None
+    return Upstream(tuple(body.derived_from), tuple(body.depends_on))
 
 
 @router.get(BASE)
@@ -88,6 +99,7 @@ async def update_version(
         version,
         body.description,
         body.metrics,
+        [m.model_dump() for m in body.metric_details],
     )
     return VersionOut.of(v)
 
