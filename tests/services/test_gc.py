@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import uuid
 from collections.abc import Iterator
@@ -10,12 +11,13 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from modelyard.blobs import BlobStore
+from modelyard.blobs import BlobStore, Staged
+from modelyard.blobs.local import LocalBlobStore
 from modelyard.db.engine import Database
 from modelyard.db.tables import BlobRow
 from modelyard.db.types import utcnow
 from modelyard.domain.digests import digest_of
-from modelyard.domain.errors import InvalidInputError
+from modelyard.domain.errors import ConflictError, InvalidInputError
 from modelyard.domain.manifests import build_manifest
 from modelyard.services import blobs, gc, uploads, versions
 from modelyard.services.uploads import Transfers
@@ -154,3 +156,28 @@ def test_gc_on_s3(settings: Settings, db: Database, s3_endpoint: str, s3_bucket:
     store: BlobStore = t.store
     assert [b.digest for b in store.list_blobs()] == [digest_of(b"kept")]
     t.store.close()
+
+
+class GcStrikesAfterPublish(LocalBlobStore):
+    """A store on which GC deletes a blob right after it is published (the race register
+    guards against: bytes published, then deleted before the row is written)."""
+
+    def publish(self, staged: Staged) -> bool:
+        created = super().publish(staged)
+        self.delete(staged.digest)
+        return created
+
+
+def test_bytes_deleted_between_publish_and_row_fail_the_commit_with_conflict(
+    transfers: Transfers,
+) -> None:
+    digest = store_bytes(transfers, b"re-pushed during gc")
+    gc._condemn(transfers.db, utcnow() + LATER)
+    transfers.store.delete(digest)
+    unlucky = dataclasses.replace(transfers, store=GcStrikesAfterPublish(transfers.store.root))
+    with pytest.raises(ConflictError) as err:
+        store_bytes(unlucky, b"re-pushed during gc")
+    assert err.value.code == "CONFLICT"
+    assert blobs.missing(transfers.db, [digest], GRACE) == [digest]  # no row without bytes
+    store_bytes(transfers, b"re-pushed during gc")  # the retry
+    assert held(transfers, b"re-pushed during gc")

@@ -1,20 +1,24 @@
-"""Blobs in the database: which ones the server holds, and publishing new ones safely.
+"""Blobs in the database: which ones the server holds, and recording new ones safely.
 
 Blob first, row second. A *live* blob row (``condemned_at`` empty) always has its bytes in the
-store, because the row is inserted in the same transaction that publishes the bytes, under the
-row's lock, and garbage collection deletes bytes only under that same lock (services/gc.py):
+store: the bytes are published (fsynced, renamed into place: durable) before the row is
+written, the row is written only after checking, under the row's lock, that the bytes are
+there, and garbage collection deletes bytes only under that same lock (services/gc.py):
 
-    register (upload commit)                 gc
+    register (upload commit)                 gc, phase 2 (rows condemned in phase 1)
     ─────────────────────────────────        ────────────────────────────────────────
+    publish bytes (create-once, durable)
     BEGIN; lock or insert blob row           BEGIN; lock condemned blob row
-    publish bytes (create-once)              re-check: no artifact names it
+    check the bytes are there                re-check: no artifact names it
     mark row live, last_seen = now           delete bytes; delete row
     COMMIT                                   COMMIT
 
+Publishing outside the transaction keeps disk and S3 work (fsyncs, completing a multipart
+upload) out of the database lock, which on SQLite is one lock for every writer. The price is a
+rare race: GC may delete the bytes of a condemned blob just as the same bytes are published
+again; the check under the lock sees that and the commit fails with CONFLICT (upload again).
 On PostgreSQL the lock is ``SELECT … FOR UPDATE`` (a second inserter of the same digest waits
-on the primary key and retries); on SQLite ``BEGIN IMMEDIATE`` serialises writers anyway. The
-publish step is fast (a rename; completing an S3 multipart upload); the slow part, ``stage``,
-runs before the transaction.
+on the primary key and retries); on SQLite ``BEGIN IMMEDIATE`` serialises writers anyway.
 """
 
 from __future__ import annotations
@@ -32,7 +36,7 @@ from modelyard.db.engine import Database
 from modelyard.db.tables import BlobRow, UploadRow
 from modelyard.db.types import utcnow
 from modelyard.domain.digests import check_digest
-from modelyard.domain.errors import InvalidInputError, NotFoundError
+from modelyard.domain.errors import ConflictError, InvalidInputError, NotFoundError
 from modelyard.domain.transfers import Blob
 
 MAX_MISSING_QUERY = 10_000
@@ -102,52 +106,59 @@ def _refresh(db: Database, digests: list[str]) -> set[str]:
     return refreshed
 
 
-def touch(db: Database, digest: str) -> Blob | None:
-    """Refresh a live blob's ``last_seen_at``; None when the server does not hold it."""
-    with db.write() as s:
-        size = s.scalar(
-            update(BlobRow)
-            .where(BlobRow.digest == digest, BlobRow.condemned_at.is_(None))
-            .values(last_seen_at=utcnow())
-            .returning(BlobRow.size)
-        )
-    return None if size is None else Blob(digest, int(size))
+def held(db: Database, digest: str, refresh_after: timedelta) -> Blob | None:
+    """The live blob ``digest`` (its ``last_seen_at`` refreshed as ``missing`` does), or None.
+    A read, plus a write only when the refresh is due."""
+    with db.read() as s:
+        found = s.execute(
+            select(BlobRow.size, BlobRow.last_seen_at).where(
+                BlobRow.digest == digest, BlobRow.condemned_at.is_(None)
+            )
+        ).first()
+    if found is None:
+        return None
+    if found.last_seen_at < utcnow() - refresh_after and not _refresh(db, [digest]):
+        return None
+    return Blob(digest, int(found.size))
 
 
 def register(db: Database, store: BlobStore, staged: Staged, upload_id: str | None = None) -> Blob:
     """Publish ``staged`` and record it (see the module docstring); delete the upload
-    session ``upload_id`` in the same transaction. Always releases ``staged``."""
+    session ``upload_id`` in the same transaction as the row. Always releases ``staged``."""
     try:
-        for attempt in range(_INSERT_RETRIES):
-            try:
-                with db.write() as s:
-                    created = _publish_locked(s, store, staged)
-                    if upload_id is not None:
-                        s.execute(delete(UploadRow).where(UploadRow.id == uuid.UUID(upload_id)))
-                return Blob(staged.digest, staged.size, created)
-            except IntegrityError:
-                # A concurrent commit of the same bytes inserted the row first; the next
-                # attempt finds and locks it.
-                if attempt == _INSERT_RETRIES - 1:
-                    raise
-        raise AssertionError("unreachable")
+        created = store.publish(staged)
     finally:
         store.discard(staged)
+    for attempt in range(_INSERT_RETRIES):
+        try:
+            with db.write() as s:
+                _record_locked(s, store, staged.digest, staged.size)
+                if upload_id is not None:
+                    s.execute(delete(UploadRow).where(UploadRow.id == uuid.UUID(upload_id)))
+            return Blob(staged.digest, staged.size, created)
+        except IntegrityError:
+            # A concurrent commit of the same bytes inserted the row first; the next attempt
+            # finds and locks it.
+            if attempt == _INSERT_RETRIES - 1:
+                raise
+    raise AssertionError("unreachable")
 
 
-def _publish_locked(s: Session, store: BlobStore, staged: Staged) -> bool:
+def _record_locked(s: Session, store: BlobStore, digest: str, size: int) -> None:
     now = utcnow()
-    row = s.scalars(
-        select(BlobRow).where(BlobRow.digest == staged.digest).with_for_update()
-    ).first()
+    row = s.scalars(select(BlobRow).where(BlobRow.digest == digest).with_for_update()).first()
     if row is not None and row.condemned_at is None:
         row.last_seen_at = now
-        return False  # live already: its bytes are in the store
+        return  # live: its bytes are in the store
+    if store.stat(digest) is None:
+        raise ConflictError(
+            "CONFLICT",
+            f"garbage collection removed {digest} while it was being committed; upload it again",
+            digest=digest,
+        )
     if row is None:
-        row = BlobRow(digest=staged.digest, size=staged.size, created_at=now)
-        s.add(row)
+        s.add(BlobRow(digest=digest, size=size, created_at=now, last_seen_at=now))
         s.flush()  # takes the key: a concurrent inserter waits here, then retries
+        return
     row.condemned_at = None
     row.last_seen_at = now
-    store.publish(staged)
-    return True

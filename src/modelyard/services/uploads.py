@@ -323,7 +323,7 @@ def put_blob(t: Transfers, digest: str, length: int | None, chunks: Iterable[byt
     check_digest(digest)
     if length is not None and length > t.max_blob_bytes:
         raise too_large(length, t.max_blob_bytes)
-    existing = blobs.touch(t.db, digest)
+    existing = blobs.held(t.db, digest, t.refresh_after)
     if existing is not None:
         return existing
     upload_id = str(uuid.uuid4())
