@@ -57,7 +57,10 @@ ERROR_CODES: dict[str, ErrorCode] = {
             "A digest is malformed, or the uploaded bytes do not match the digest given.",
         ),
         ErrorCode(
-            "SIZE_INVALID", 400, "The uploaded length differs from the size declared or given."
+            "SIZE_INVALID",
+            400,
+            "The uploaded length differs from the size declared or given, or a manifest states"
+            " a size other than its blob's.",
         ),
         ErrorCode(
             "ARTIFACT_PATH_INVALID",
@@ -71,8 +74,8 @@ ERROR_CODES: dict[str, ErrorCode] = {
         ErrorCode(
             "MANIFEST_BLOB_UNKNOWN",
             400,
-            "A manifest names blobs the server does not hold (or holds with another size);"
-            " upload them first. Details list them.",
+            "A manifest names blobs the server does not hold; upload them first. Details list"
+            " them.",
         ),
         ErrorCode("RANGE_INVALID", 400, "A Range or Content-Range header does not parse."),
         ErrorCode(
