@@ -68,11 +68,14 @@ def _wait_until_up(port: int, proc: subprocess.Popen[bytes]) -> None:
     raise AssertionError("modelyard serve did not come up")
 
 
-def send_half_a_chunk(port: int, upload_id: str, start_at: int, data: bytes) -> socket.socket:
+def send_half_a_chunk(
+    port: int, upload_id: str, start_at: int, data: bytes, token: str
+) -> socket.socket:
     """Start a PATCH announcing all of ``data`` but send only half of it."""
     sock = socket.create_connection(("127.0.0.1", port))
     head = (
         f"PATCH {API}/blobs/uploads/{upload_id} HTTP/1.1\r\nHost: x\r\n"
+        f"Authorization: Bearer {token}\r\n"
         f"Content-Length: {len(data)}\r\n"
         f"Content-Range: bytes {start_at}-{start_at + len(data) - 1}/*\r\n\r\n"
     )
@@ -86,16 +89,20 @@ def count(db: Database, table: type) -> int:
 
 
 def test_server_killed_mid_upload_leaves_no_version_and_no_partial_blob(
-    settings: Settings, db: Database
+    settings: Settings, db: Database, admin_token: str
 ) -> None:
+    auth = {"Authorization": f"Bearer {admin_token}"}
     data = os.urandom(3 * MIB)
     port = free_port()
     blob_dir = Path(settings.resolved_blob_url.removeprefix("file://")) / "sha256"
-    with serve(settings, port) as proc, httpx.Client(base_url=f"http://127.0.0.1:{port}") as http:
+    with (
+        serve(settings, port) as proc,
+        httpx.Client(base_url=f"http://127.0.0.1:{port}", headers=auth) as http,
+    ):
         model(http, "team", "crash")
         upload_id = start(http, len(data))
         assert patch(http, upload_id, 0, data[:MIB]).status_code == 202
-        sock = send_half_a_chunk(port, upload_id, MIB, data[MIB:])
+        sock = send_half_a_chunk(port, upload_id, MIB, data[MIB:], admin_token)
         time.sleep(0.5)  # the server is now streaming the chunk
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=30)
@@ -105,7 +112,10 @@ def test_server_killed_mid_upload_leaves_no_version_and_no_partial_blob(
     assert list(blob_dir.glob("*/*")) == []
     assert count(db, UploadRow) == 1
 
-    with serve(settings, port), httpx.Client(base_url=f"http://127.0.0.1:{port}") as http:
+    with (
+        serve(settings, port),
+        httpx.Client(base_url=f"http://127.0.0.1:{port}", headers=auth) as http,
+    ):
         received = http.get(f"{API}/blobs/uploads/{upload_id}").json()["received"]
         assert received == MIB  # the cut-off chunk counts for nothing
         assert patch(http, upload_id, received, data[received:]).status_code == 202

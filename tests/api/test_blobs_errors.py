@@ -34,13 +34,17 @@ def test_second_writer_of_an_upload_gets_409_upload_busy(http: httpx.Client, app
 
 
 def test_failing_blob_store_is_503_blob_store_unavailable(
-    settings: Settings, db: Database, s3_endpoint: str
+    settings: Settings, db: Database, s3_endpoint: str, admin_token: str
 ) -> None:
     broken = settings.with_(blob_url="s3://no-such-bucket/blobs", s3_endpoint_url=s3_endpoint)
     app = create_app(broken, db)
     with (
         sync_transport(app) as transport,
-        httpx.Client(transport=transport, base_url="http://modelyard.test") as http,
+        httpx.Client(
+            transport=transport,
+            base_url="http://modelyard.test",
+            headers={"Authorization": f"Bearer {admin_token}"},
+        ) as http,
     ):
         r = http.put(f"{API}/blobs/{digest_of(b'x')}", content=b"x")
     assert shape_problems(r, "BLOB_STORE_UNAVAILABLE") == []

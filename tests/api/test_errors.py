@@ -32,6 +32,7 @@ from modelyard.api.app import create_app
 from modelyard.db.engine import Database
 from modelyard.db.tables import ApiTokenRow, NamespaceRow
 from modelyard.db.types import utcnow
+from modelyard.domain.access import new_token
 from modelyard.domain.errors import ERROR_CODES
 from modelyard.settings import Settings
 from tests.support import sync_transport
@@ -620,6 +621,55 @@ CASES += [
 ]
 
 
+DATASET = {"namespace": "risk-team", "name": "customers", "version": "1", "uri": "s3://lake/c"}
+CASES += [
+    Case(
+        "INGREDIENTS_INVALID",
+        "commit not hex",
+        lambda c: c.http.post(
+            f"{FRAUD}/versions", json={"ingredients": {"code": {"commit": "not-hex"}}}
+        ),
+    ),
+    Case(
+        "INGREDIENTS_INVALID",
+        "diff not among the artifacts",
+        lambda c: c.http.post(
+            f"{FRAUD}/versions",
+            json={
+                "ingredients": {
+                    "code": {"commit": "abc1234", "dirty": True, "diff_digest": NO_BLOB}
+                }
+            },
+        ),
+    ),
+    Case(
+        "DATASET_NOT_FOUND",
+        "get",
+        lambda c: c.http.get(f"{API}/datasets/risk-team/nothing/versions/1"),
+    ),
+    Case(
+        "DATASET_NOT_FOUND",
+        "trained on an unregistered dataset",
+        lambda c: c.http.post(
+            f"{FRAUD}/versions", json={"ingredients": {"data": [{"dataset": "risk-team/no@1"}]}}
+        ),
+    ),
+    Case(
+        "DATASET_EXISTS",
+        "register twice",
+        _then(
+            lambda c: c.http.post(f"{API}/datasets", json=DATASET),
+            lambda c: c.http.post(f"{API}/datasets", json=DATASET),
+        ),
+    ),
+    Case(
+        "CONSUMER_NOT_FOUND",
+        "remove",
+        lambda c: c.http.delete(f"{FRAUD}/consumers/nobody"),
+    ),
+]
+
+
 def _seed(http: httpx.Client) -> None:
     """risk-team/fraud with versions 1-3 (3 archived), an alias and a tag; risk-team/scorer; an
     archived model risk-team/retired; an archived namespace old-team."""
@@ -688,7 +738,7 @@ def test_every_registered_error_code_is_driven_by_a_case() -> None:
 def test_unreachable_database_is_503_database_unavailable(tmp_path: Path) -> None:
     nowhere = "postgresql+psycopg://postgres@127.0.0.1:1/modelyard?connect_timeout=2"
     app = create_app(Settings(data_dir=tmp_path, database_url=nowhere))
-    with _client(app) as http:
+    with _client(app, new_token()) as http:  # checking the token needs the database
         read = http.get(f"{API}/models/risk-team/fraud")
         write = http.post(f"{API}/namespaces", json={"name": "risk-team"})
         ready = http.get("/readyz")
@@ -698,7 +748,7 @@ def test_unreachable_database_is_503_database_unavailable(tmp_path: Path) -> Non
 
 
 def test_unexpected_exception_is_500_internal_with_the_request_id_and_no_trace(
-    app: FastAPI,
+    app: FastAPI, admin_token: str
 ) -> None:
     def broken() -> None:
         raise RuntimeError("secret internals")
@@ -708,7 +758,8 @@ def test_unexpected_exception_is_500_internal_with_the_request_id_and_no_trace(
     async def call() -> httpx.Response:
         transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
         async with httpx.AsyncClient(transport=transport, base_url="http://modelyard.test") as c:
-            return await c.get("/test/broken", headers={"x-request-id": "req42"})
+            headers = {"x-request-id": "req42", "authorization": f"Bearer {admin_token}"}
+            return await c.get("/test/broken", headers=headers)
 
     response = anyio.run(call)
 
@@ -717,7 +768,7 @@ def test_unexpected_exception_is_500_internal_with_the_request_id_and_no_trace(
     assert "secret" not in response.text
 
 
-def test_deadlock_is_409_conflict_retry(app: FastAPI, db: Database) -> None:
+def test_deadlock_is_409_conflict_retry(app: FastAPI, db: Database, admin_token: str) -> None:
     if db.dialect == "sqlite":
         pytest.skip("SQLite serialises writers with BEGIN IMMEDIATE: no deadlock can form")
     both_hold_one = threading.Barrier(2, timeout=10)
@@ -730,7 +781,7 @@ def test_deadlock_is_409_conflict_retry(app: FastAPI, db: Database) -> None:
         return {"locked": f"{first},{second}"}
 
     app.add_api_route("/test/lock/{first}/{second}", lock_two, methods=["POST"])
-    with _client(app) as http:
+    with _client(app, admin_token) as http:
         for name in ("a", "b"):
             assert http.post(f"{API}/namespaces", json={"name": name}).status_code == 201
         with ThreadPoolExecutor(max_workers=2) as pool:
@@ -742,9 +793,13 @@ def test_deadlock_is_409_conflict_retry(app: FastAPI, db: Database) -> None:
 
 
 @contextmanager
-def _client(app: FastAPI) -> Iterator[httpx.Client]:
+def _client(app: FastAPI, token: str) -> Iterator[httpx.Client]:
     with (
         sync_transport(app) as transport,
-        httpx.Client(transport=transport, base_url="http://modelyard.test") as http,
+        httpx.Client(
+            transport=transport,
+            base_url="http://modelyard.test",
+            headers={"Authorization": f"Bearer {token}"},
+        ) as http,
     ):
         yield http

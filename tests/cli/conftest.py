@@ -18,23 +18,23 @@ Run = Callable[..., Result]
 
 
 @pytest.fixture
-def sdk(app) -> Iterator[Client]:  # type: ignore[no-untyped-def]
-    """The SDK on the same app, to arrange what a test needs."""
+def sdk(app, admin_token: str) -> Iterator[Client]:  # type: ignore[no-untyped-def]
+    """The SDK on the same app, to arrange what a test needs (as the global admin)."""
     with (
         sync_transport(app) as transport,
-        Client("http://modelyard.test", transport=transport) as c,
+        Client("http://modelyard.test", token=admin_token, transport=transport) as c,
     ):
         yield c
 
 
 @pytest.fixture
-def run(app) -> Iterator[Run]:  # type: ignore[no-untyped-def]
-    """``run("models", "list")`` -> the CliRunner result."""
+def run(app, admin_token: str) -> Iterator[Run]:  # type: ignore[no-untyped-def]
+    """``run("models", "list")`` -> the CliRunner result, signed in as the global admin."""
     runner = CliRunner()
     with sync_transport(app) as transport:
 
         def factory() -> Client:
-            return Client("http://modelyard.test", transport=transport)
+            return Client("http://modelyard.test", token=admin_token, transport=transport)
 
         def invoke(*args: str) -> Result:
             return runner.invoke(cli_app, list(args), obj=factory)

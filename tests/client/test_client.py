@@ -14,6 +14,7 @@ from modelyard.client import (
     ClientError,
     ConnectionFailed,
     ModelyardError,
+    UnauthenticatedError,
     UnexpectedResponse,
 )
 from tests.support import sync_transport
@@ -46,20 +47,23 @@ def test_modelyard_client_is_the_sdk_client() -> None:
     assert modelyard.Client is Client
 
 
-def test_requests_carry_user_agent_and_bearer_token(app: Any) -> None:
+def test_requests_carry_user_agent_and_bearer_token(app: Any, admin_token: str) -> None:
     with sync_transport(app) as inner:
         recording = Recording(inner)
-        with Client("http://modelyard.test", token="s3cret", transport=recording) as client:
+        with Client("http://modelyard.test", token=admin_token, transport=recording) as client:
             client.list_namespaces()
     sent = recording.requests[0]
     assert sent.headers["user-agent"] == f"modelyard/{modelyard.__version__}"
-    assert sent.headers["authorization"] == "Bearer s3cret"
+    assert sent.headers["authorization"] == f"Bearer {admin_token}"
 
 
 def test_no_authorization_header_without_a_token(app: Any) -> None:
     with sync_transport(app) as inner:
         recording = Recording(inner)
-        with Client("http://modelyard.test", transport=recording) as client:
+        with (
+            Client("http://modelyard.test", transport=recording) as client,
+            pytest.raises(UnauthenticatedError),
+        ):
             client.list_namespaces()
     assert "authorization" not in recording.requests[0].headers
 

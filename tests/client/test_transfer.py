@@ -41,8 +41,8 @@ def wire(app: FastAPI) -> Iterator[Recording]:
 
 
 @pytest.fixture
-def sdk(wire: Recording) -> Iterator[Client]:
-    with Client("http://modelyard.test", transport=wire) as c:
+def sdk(wire: Recording, admin_token: str) -> Iterator[Client]:
+    with Client("http://modelyard.test", token=admin_token, transport=wire) as c:
         c.create_namespace("team")
         c.create_model("team/m")
         yield c
@@ -130,7 +130,7 @@ def test_second_pull_moves_no_bytes(sdk: Client, wire: Recording, tmp_path: Path
 
 
 def test_interrupted_download_resumes_with_a_range(
-    sdk: Client, app: FastAPI, tmp_path: Path
+    sdk: Client, app: FastAPI, tmp_path: Path, admin_token: str
 ) -> None:
     data = os.urandom(100_000)
     (tmp_path / "w.bin").write_bytes(data)
@@ -141,7 +141,7 @@ def test_interrupted_download_resumes_with_a_range(
     ranges: list[str | None] = []
     with sync_transport(app) as inner:
         spy = Spy(inner, ranges)
-        with Client("http://modelyard.test", transport=spy) as c:
+        with Client("http://modelyard.test", token=admin_token, transport=spy) as c:
             out = c.pull("team/m", tmp_path / "out", cache_dir=tmp_path / "pulls")
     assert (out / "w.bin").read_bytes() == data
     assert ranges[-1] == "bytes=40000-"

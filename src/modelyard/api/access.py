@@ -30,6 +30,7 @@ from modelyard.api.limits import FailureLimiter
 from modelyard.db.engine import Database
 from modelyard.domain import access
 from modelyard.domain.access import Decision, Permission, Principal
+from modelyard.domain.digests import check_digest
 from modelyard.domain.errors import (
     ForbiddenError,
     InvalidInputError,
@@ -146,6 +147,20 @@ async def _form_field(request: Request, name: str) -> str | None:
     return values[0] if values else None
 
 
+# Routes anyone may call: probes, metrics and signing in. Everything else needs a caller.
+PUBLIC_PATHS = frozenset({"/healthz", "/readyz", "/metrics", "/api/v1/login"})
+
+
+async def signed_in_unless_public(
+    request: Request, db: Annotated[Database, Depends(get_db)]
+) -> None:
+    """The app-wide guard (``create_app`` installs it on every route): a route someone adds
+    without a guard of its own still needs a signed-in caller."""
+    route = request.scope.get("route")
+    if getattr(route, "path", None) not in PUBLIC_PATHS:
+        await authenticated(request, db)
+
+
 # ------------------------------------------------------------------------- authorization
 
 
@@ -171,11 +186,9 @@ async def authorize(
         decision = Decision.FORBID
     if decision is Decision.ALLOW:
         return
-    error: ModelyardError = (
-        _hidden(namespace, None if creating else model)
-        if decision is Decision.HIDE
-        else _forbidden(who, permission, namespace, model)
-    )
+    if decision is Decision.FORBID:
+        raise _forbidden(who, permission, namespace, model)  # recorded by the error handler
+    error = _hidden(namespace, None if creating else model)
     target = f"{namespace}/{model}" if model else namespace
     await record(request, db, who, permission.name, target, error.status, error.code)
     raise error
@@ -201,6 +214,7 @@ def _forbidden(
         f"{who.name} may not {permission.name} {target}: it needs the {permission.role.label}"
         f" role and a token scope for {permission.action!r}",
         permission=permission.name,
+        target=target,
         needs_role=permission.role.label,
         needs_scope=permission.action,
         role=role.label if role else None,
@@ -218,6 +232,27 @@ def require_global(who: Principal, action: str, admin: bool = True) -> None:
             + f" with a token scoped {action}:*",
             needs_scope=f"{action}:*",
         )
+
+
+def check_can_create_namespace(who: Principal) -> None:
+    """Any person may start a team (they become its admin); a service account only as a
+    global admin. The token needs an ``admin:*`` scope: the new namespace is not in any
+    narrower one yet."""
+    if who.is_service and not who.is_admin:
+        raise ForbiddenError(
+            "PERMISSION_DENIED", "service accounts cannot create namespaces", user=who.name
+        )
+    require_global(who, "admin", admin=False)
+
+
+async def record_refusal(request: Request, exc: ModelyardError) -> None:
+    """Called by the error handler for every 403, wherever it was raised: each is recorded,
+    with what the error's details say of the action and the target."""
+    db: Database = request.app.state.db
+    who: Principal | None = getattr(request.state, "principal", None)
+    action = str(exc.details.get("permission") or exc.code.lower())
+    target = str(exc.details.get("target") or exc.details.get("user") or "")[:300]
+    await record(request, db, who, action, target, exc.status, exc.code)
 
 
 async def record(
@@ -278,6 +313,38 @@ async def can_read_reference(
     return who
 
 
+async def can_upload(
+    request: Request, who: Annotated[Principal, Depends(authenticated)]
+) -> Principal:
+    """Blob uploads: a caller who may write to some namespace."""
+    if not who.writes_somewhere():
+        raise ForbiddenError(
+            "PERMISSION_DENIED",
+            f"{who.name} may not upload: it needs the contributor role somewhere and a token"
+            " scope for 'write'",
+            permission="upload",
+        )
+    return who
+
+
+async def can_read_blob(
+    request: Request,
+    who: Annotated[Principal, Depends(authenticated)],
+    db: Annotated[Database, Depends(get_db)],
+) -> Principal:
+    """A blob is readable by whoever may read a model with a version holding it; to anyone
+    else it does not exist (the same 404 as a missing blob)."""
+    digest = check_digest(request.path_params["digest"])  # DIGEST_INVALID before anything
+    if who.is_admin and who.has_global("read"):
+        return who
+    holders = await run(db, identity.blob_holders, db, digest)
+    if any(access.decide(who, access.READ, ns, m, vis) is Decision.ALLOW for ns, m, vis in holders):
+        return who
+    if holders:
+        await record(request, db, who, "read", digest, 404, "BLOB_NOT_FOUND")
+    raise NotFoundError("BLOB_NOT_FOUND", f"no blob {digest}", digest=digest)
+
+
 Caller = Annotated[Principal, Depends(authenticated)]
 SignedIn = Depends(authenticated)
 CanRead = Depends(Need(access.READ))
@@ -286,3 +353,5 @@ CanPromote = Depends(Need(access.PROMOTE))
 CanManage = Depends(Need(access.MANAGE))
 CanOwn = Depends(Need(access.OWN))
 CanReadReference = Depends(can_read_reference)
+CanUpload = Depends(can_upload)
+CanReadBlob = Depends(can_read_blob)

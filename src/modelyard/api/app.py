@@ -6,11 +6,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from prometheus_client import CollectorRegistry
 
 from modelyard import __version__
-from modelyard.api import errors
+from modelyard.api import access, errors, redaction
 from modelyard.api.limits import FailureLimiter
 from modelyard.api.middleware import BodySizeLimit, RefuseNulInPath, RequestContext
 from modelyard.api.routes import (
@@ -39,6 +39,7 @@ OPENAPI_PATH = "/api/v1/openapi.json"
 def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     """Build the ASGI app. ``db`` may be handed in (tests share one); otherwise it is made
     from ``settings.resolved_database_url``. The schema must already be migrated."""
+    redaction.install()  # before anything can log a request line
     database = db or Database.from_url(
         settings.resolved_database_url, settings.sqlite_busy_timeout_ms
     )
@@ -61,6 +62,7 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
         docs_url="/api/v1/docs",
         redoc_url=None,
         lifespan=lifespan,
+        dependencies=[Depends(access.signed_in_unless_public)],
     )
     app.state.settings = settings
     app.state.db = database

@@ -19,6 +19,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from modelyard.api import access
 from modelyard.api.schemas import ErrorOut
 from modelyard.domain.errors import ModelyardError
 
@@ -45,6 +46,8 @@ def error_response(
 
 async def _domain(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ModelyardError)
+    if exc.status == 403:
+        await access.record_refusal(request, exc)
     return error_response(exc.status, exc.code, exc.message, exc.details, _headers(exc))
 
 

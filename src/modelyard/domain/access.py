@@ -270,6 +270,13 @@ class Principal:
             return True
         return any(s.covers(action, namespace, model) for s in self.scopes)
 
+    def writes_somewhere(self) -> bool:
+        """May write to at least one namespace: enough to upload blobs, which belong to no
+        model until a version names them (and then that model's rules apply)."""
+        entitled = self.is_admin or any(r >= Role.CONTRIBUTOR for r in self.roles.values())
+        scoped = self.scopes is None or any("write" in _IMPLIED[s.action] for s in self.scopes)
+        return entitled and scoped
+
     def has_global(self, action: str) -> bool:
         """A scope on ``*`` for ``action``: needed for server-wide work (users, new teams)."""
         if self.scopes is None:
@@ -295,6 +302,36 @@ def decide(
     if not (entitled and principal.scope_allows(permission.action, namespace, model)):
         return Decision.FORBID
     return Decision.ALLOW
+
+
+@dataclass(frozen=True)
+class Readable:
+    """What a caller may read, for lists that span namespaces (search, namespace lists).
+
+    Rights: every namespace (``everything``: a global admin), else the namespaces they belong
+    to and every internal one. Token scopes narrow that: ``scoped_namespaces`` (``None``: no
+    narrowing, a ``read:*`` scope or a session) and single models ``scoped_models``.
+    """
+
+    everything: bool
+    members_of: frozenset[str]
+    scoped_namespaces: frozenset[str] | None
+    scoped_models: frozenset[tuple[str, str]]
+
+
+def readable(principal: Principal) -> Readable:
+    scopes = [s for s in principal.scopes or () if "read" in _IMPLIED[s.action]]
+    unlimited = principal.scopes is None or any(s.namespace is None for s in scopes)
+    return Readable(
+        everything=principal.is_admin,
+        members_of=frozenset(principal.roles),
+        scoped_namespaces=None
+        if unlimited
+        else frozenset(s.namespace for s in scopes if s.namespace and s.model is None),
+        scoped_models=frozenset(
+            (s.namespace, s.model) for s in scopes if s.namespace and s.model is not None
+        ),
+    )
 
 
 def can_approve(principal: Principal, namespace: str, model: str | None, capacity: str) -> bool:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from modelyard.db.engine import Database
-from modelyard.db.tables import ApiTokenRow, NamespaceRow, UserRow
+from modelyard.db.tables import ApiTokenRow, ArtifactRow, NamespaceRow, UserRow, VersionRow
 from modelyard.domain import access
 from modelyard.domain.access import Principal
 from modelyard.domain.accounts import Identity
@@ -20,6 +20,20 @@ def namespace_visibility(db: Database, namespace: str) -> str | None:
     """The namespace's visibility, or ``None`` when there is no such namespace."""
     with db.read() as s:
         return s.scalar(select(NamespaceRow.visibility).where(NamespaceRow.name == namespace))
+
+
+def blob_holders(db: Database, digest: str) -> list[tuple[str, str, str]]:
+    """(namespace, model, namespace visibility) of every model with a version holding
+    ``digest``: who may read one of them may read the blob."""
+    stmt = (
+        select(VersionRow.namespace, VersionRow.model_name, NamespaceRow.visibility)
+        .join(ArtifactRow, ArtifactRow.version_id == VersionRow.id)
+        .join(NamespaceRow, NamespaceRow.name == VersionRow.namespace)
+        .where(ArtifactRow.digest == digest)
+        .distinct()
+    )
+    with db.read() as s:
+        return [(ns, model, visibility) for ns, model, visibility in s.execute(stmt)]
 
 
 def can_approve(principal: Principal, namespace: str, model: str | None, capacity: str) -> bool:

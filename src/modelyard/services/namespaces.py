@@ -10,7 +10,8 @@ from sqlalchemy.exc import IntegrityError
 from modelyard.db.engine import Database
 from modelyard.db.tables import MembershipRow, NamespaceRow
 from modelyard.db.types import utcnow
-from modelyard.domain.access import Role, check_visibility
+from modelyard.db.visibility import readable_clause
+from modelyard.domain.access import Readable, Role, check_visibility
 from modelyard.domain.errors import ConflictError, InvalidInputError
 from modelyard.domain.names import check_name
 from modelyard.domain.pagination import clamp_page_size, decode_page_token, encode_page_token
@@ -78,10 +79,16 @@ def archive_namespace(db: Database, actor: str, name: str) -> Namespace:
 
 
 def list_namespaces(
-    db: Database, page_size: int | None = None, page_token: str | None = None
+    db: Database,
+    page_size: int | None = None,
+    page_token: str | None = None,
+    readable: Readable | None = None,
 ) -> Page[Namespace]:
+    """``readable``: only the namespaces the caller may read (``None``: all)."""
     size = clamp_page_size(page_size)
     stmt = select(NamespaceRow).order_by(NamespaceRow.name).limit(size + 1)
+    if readable is not None:
+        stmt = stmt.where(readable_clause(readable, NamespaceRow.name))
     if page_token:
         (after,) = decode_page_token(page_token, "namespaces", 1)
         if not isinstance(after, str):

@@ -20,6 +20,8 @@ from modelyard.db.search import (
     sort_key_columns,
 )
 from modelyard.db.tables import ModelRow, VersionRow
+from modelyard.db.visibility import readable_clause
+from modelyard.domain.access import Readable
 from modelyard.domain.errors import InvalidInputError
 from modelyard.domain.filters import parse_filter
 from modelyard.domain.pagination import (
@@ -53,11 +55,15 @@ def search_models(
     page_size: int | None = None,
     page_token: str | None = None,
     include_archived: bool = False,
+    readable: Readable | None = None,
 ) -> Page[Model]:
+    """``readable``: only what the caller may read (``None``: everything)."""
     order = parse_order_by(order_by, MODEL_ORDER, "namespace, name")
     stmt = select(ModelRow.__table__)  # Core rows: no ORM entity loading on the hot path
     if not include_archived:
         stmt = stmt.where(ModelRow.archived_at.is_(None))
+    if readable is not None:
+        stmt = stmt.where(readable_clause(readable, ModelRow.namespace, ModelRow.name))
     with db.read() as s:
         stmt = _narrow(stmt, MODELS, db.dialect, filter, q)
         rows, token = _page(
@@ -75,6 +81,7 @@ def search_versions(
     page_token: str | None = None,
     include_archived: bool = False,
     model: tuple[str, str] | None = None,
+    readable: Readable | None = None,
 ) -> Page[Version]:
     order = parse_order_by(order_by, VERSION_ORDER, "created_at DESC")
     stmt: Select[Any] = select(VersionRow.__table__, ModelRow.risk_level).join(
@@ -82,6 +89,8 @@ def search_versions(
     )
     if model is not None:
         stmt = stmt.where(VersionRow.namespace == model[0], VersionRow.model_name == model[1])
+    if readable is not None:
+        stmt = stmt.where(readable_clause(readable, VersionRow.namespace, VersionRow.model_name))
     if not include_archived:  # an archived model's versions are archived with it
         stmt = stmt.where(VersionRow.archived_at.is_(None), ModelRow.archived_at.is_(None))
     with db.read() as s:

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Path, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
+from modelyard.api.access import CanReadBlob, CanUpload
 from modelyard.api.blob_schemas import (
     BINARY_BODY,
     BlobOut,
@@ -77,7 +78,7 @@ def _blob_response(blob: Blob) -> JSONResponse:
     return JSONResponse(body, status_code=status, headers={"Location": blob_location(blob.digest)})
 
 
-@router.post("/missing")
+@router.post("/missing", dependencies=[CanUpload])
 async def missing(body: MissingIn, request: Request) -> MissingOut:
     """The digests among ``digests`` the server does not hold: upload only those."""
     t = _transfers(request)
@@ -85,14 +86,14 @@ async def missing(body: MissingIn, request: Request) -> MissingOut:
     return MissingOut(missing=lacking)
 
 
-@router.post("/uploads", status_code=201, response_model=UploadOut)
+@router.post("/uploads", status_code=201, response_model=UploadOut, dependencies=[CanUpload])
 async def start_upload(body: UploadStart, request: Request, actor: Actor) -> JSONResponse:
     """Open an upload session. Give ``size`` when known: too large is refused now (413)."""
     upload = await run_in_threadpool(uploads.start_upload, _transfers(request), actor, body.size)
     return _upload_response(upload, 201)
 
 
-@router.get("/uploads/{upload_id}", response_model=UploadOut)
+@router.get("/uploads/{upload_id}", response_model=UploadOut, dependencies=[CanUpload])
 async def upload_status(upload_id: UploadId, request: Request) -> JSONResponse:
     """How many bytes the session holds: resume by sending the rest from ``received``."""
     upload = await run_in_threadpool(uploads.get_upload, _transfers(request), str(upload_id))
@@ -100,7 +101,11 @@ async def upload_status(upload_id: UploadId, request: Request) -> JSONResponse:
 
 
 @router.patch(
-    "/uploads/{upload_id}", status_code=202, response_model=UploadOut, openapi_extra=BINARY_BODY
+    "/uploads/{upload_id}",
+    status_code=202,
+    response_model=UploadOut,
+    openapi_extra=BINARY_BODY,
+    dependencies=[CanUpload],
 )
 async def write_chunk(upload_id: UploadId, request: Request) -> JSONResponse:
     """Send bytes ``START-END`` (``Content-Range: bytes START-END/*``); START must be the
@@ -122,7 +127,12 @@ async def write_chunk(upload_id: UploadId, request: Request) -> JSONResponse:
     return _upload_response(upload, 202)
 
 
-@router.post("/uploads/{upload_id}/commit", status_code=201, response_model=BlobOut)
+@router.post(
+    "/uploads/{upload_id}/commit",
+    status_code=201,
+    response_model=BlobOut,
+    dependencies=[CanUpload],
+)
 async def commit_upload(upload_id: UploadId, body: UploadCommit, request: Request) -> Response:
     """Finish the session: the bytes become blob ``digest`` if they hash to it (else 400
     DIGEST_INVALID and the session is dropped) and ``size`` matches (else SIZE_INVALID)."""
@@ -136,14 +146,20 @@ async def commit_upload(upload_id: UploadId, body: UploadCommit, request: Reques
     return _blob_response(blob)
 
 
-@router.delete("/uploads/{upload_id}", status_code=204)
+@router.delete("/uploads/{upload_id}", status_code=204, dependencies=[CanUpload])
 async def cancel_upload(upload_id: UploadId, request: Request) -> Response:
     """Abandon the session and its bytes."""
     await run_in_threadpool(uploads.cancel_upload, _transfers(request), str(upload_id))
     return Response(status_code=204)
 
 
-@router.put("/{digest}", status_code=201, response_model=BlobOut, openapi_extra=BINARY_BODY)
+@router.put(
+    "/{digest}",
+    status_code=201,
+    response_model=BlobOut,
+    openapi_extra=BINARY_BODY,
+    dependencies=[CanUpload],
+)
 async def put_blob(digest: DigestPath, request: Request) -> Response:
     """Upload a whole (small) blob in one request. 200 when the server held it already (the
     body is not read), 201 when stored now."""
@@ -160,12 +176,18 @@ def _blob_headers(blob: Blob) -> dict[str, str]:
         "Repr-Digest": f"sha-256=:{sha}:",
         "ETag": f'"{blob.digest}"',
         "Accept-Ranges": "bytes",
-        "Cache-Control": "public, max-age=31536000, immutable",
+        # private: the bytes are only for callers who may read a model holding them, so no
+        # shared cache (a proxy) may keep them for others.
+        "Cache-Control": "private, max-age=31536000, immutable",
         "Content-Length": str(blob.size),
     }
 
 
-@router.head("/{digest}", responses={200: {"description": "The blob's size and digest headers"}})
+@router.head(
+    "/{digest}",
+    responses={200: {"description": "The blob's size and digest headers"}},
+    dependencies=[CanReadBlob],
+)
 async def head_blob(digest: DigestPath, request: Request) -> Response:
     blob = await run_in_threadpool(blobs.get_blob, _transfers(request).db, check_digest(digest))
     return Response(headers=_blob_headers(blob), media_type="application/octet-stream")
@@ -173,6 +195,7 @@ async def head_blob(digest: DigestPath, request: Request) -> Response:
 
 @router.get(
     "/{digest}",
+    dependencies=[CanReadBlob],
     response_class=StreamingResponse,
     responses={
         200: {"content": {"application/octet-stream": {}}, "description": "The blob's bytes"},

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request, Response
 
+from modelyard.api.access import CanRead, CanReadReference
 from modelyard.api.blob_schemas import MEDIA_TYPE_MANIFEST, ManifestOut
 from modelyard.api.deps import Db, run
 from modelyard.api.errors import ERROR_RESPONSES
@@ -33,14 +34,16 @@ def _response(manifest: Manifest, reference: str) -> Response:
     )
 
 
-@router.get("/models/{namespace}/{name}/versions/{version}/manifest", responses=_DOC)
+@router.get(
+    "/models/{namespace}/{name}/versions/{version}/manifest", responses=_DOC, dependencies=[CanRead]
+)
 async def get_manifest(namespace: str, name: str, version: Number, db: Db) -> Response:
     """The manifest as canonical JSON: its SHA-256 is the version's ``manifest_digest``."""
     manifest = await run(db, manifests.get_manifest, db, namespace, name, version)
     return _response(manifest, f"{namespace}/{name}@{version}")
 
 
-@router.get("/manifests", responses=_DOC)
+@router.get("/manifests", responses=_DOC, dependencies=[CanReadReference])
 async def resolve_manifest(
     request: Request,
     db: Db,

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Request
 
+from modelyard.api.access import Caller, CanManage, CanRead, CanWrite, authorize
 from modelyard.api.deps import Actor, Db, run
 from modelyard.api.errors import ERROR_RESPONSES
 from modelyard.api.schemas import (
@@ -17,6 +18,8 @@ from modelyard.api.schemas import (
     RiskUpdate,
     TagValue,
 )
+from modelyard.domain import access
+from modelyard.domain.names import check_name
 from modelyard.services import aliases, models, search
 
 router = APIRouter(prefix="/api/v1/models", tags=["models"], responses=ERROR_RESPONSES)
@@ -34,9 +37,19 @@ Key = Annotated[str, Path(max_length=200)]
 
 
 @router.post("", status_code=201)
-async def create_model(body: ModelCreate, db: Db, actor: Actor) -> ModelOut:
+async def create_model(body: ModelCreate, request: Request, db: Db, who: Caller) -> ModelOut:
+    check_name("namespace", body.namespace)  # bad names are NAME_INVALID, before any look-up
+    check_name("model", body.name)
+    await authorize(request, db, who, access.WRITE, body.namespace, body.name, creating=True)
     m = await run(
-        db, models.create_model, db, actor, body.namespace, body.name, body.description, body.tags
+        db,
+        models.create_model,
+        db,
+        who.name,
+        body.namespace,
+        body.name,
+        body.description,
+        body.tags,
     )
     return ModelOut.of(m)
 
@@ -44,6 +57,7 @@ async def create_model(body: ModelCreate, db: Db, actor: Actor) -> ModelOut:
 @router.get("")
 async def search_models(
     db: Db,
+    who: Caller,
     filter: FilterQ = None,
     q: TextQ = None,
     order_by: OrderQ = None,
@@ -52,17 +66,26 @@ async def search_models(
     include_archived: bool = False,
 ) -> PageOut[ModelOut]:
     page = await run(
-        db, search.search_models, db, filter, q, order_by, page_size, page_token, include_archived
+        db,
+        search.search_models,
+        db,
+        filter,
+        q,
+        order_by,
+        page_size,
+        page_token,
+        include_archived,
+        access.readable(who),
     )
     return PageOut(items=[ModelOut.of(m) for m in page.items], next_page_token=page.next_page_token)
 
 
-@router.get("/{namespace}/{name}")
+@router.get("/{namespace}/{name}", dependencies=[CanRead])
 async def get_model(namespace: str, name: str, db: Db) -> ModelOut:
     return ModelOut.of(await run(db, models.get_model, db, namespace, name))
 
 
-@router.patch("/{namespace}/{name}")
+@router.patch("/{namespace}/{name}", dependencies=[CanWrite])
 async def update_model(
     namespace: str, name: str, body: ModelUpdate, db: Db, actor: Actor
 ) -> ModelOut:
@@ -71,19 +94,19 @@ async def update_model(
     )
 
 
-@router.post("/{namespace}/{name}/archive")
+@router.post("/{namespace}/{name}/archive", dependencies=[CanManage])
 async def archive_model(namespace: str, name: str, db: Db, actor: Actor) -> ModelOut:
     return ModelOut.of(await run(db, models.archive_model, db, actor, namespace, name))
 
 
-@router.put("/{namespace}/{name}/risk")
+@router.put("/{namespace}/{name}/risk", dependencies=[CanManage])
 async def set_risk(namespace: str, name: str, body: RiskUpdate, db: Db, actor: Actor) -> ModelOut:
     return ModelOut.of(
         await run(db, models.set_risk, db, actor, namespace, name, body.level, body.reason)
     )
 
 
-@router.put("/{namespace}/{name}/tags/{key:path}")
+@router.put("/{namespace}/{name}/tags/{key:path}", dependencies=[CanWrite])
 async def set_tag(
     namespace: str, name: str, key: Key, body: TagValue, db: Db, actor: Actor
 ) -> ModelOut:
@@ -92,12 +115,12 @@ async def set_tag(
     )
 
 
-@router.delete("/{namespace}/{name}/tags/{key:path}")
+@router.delete("/{namespace}/{name}/tags/{key:path}", dependencies=[CanWrite])
 async def remove_tag(namespace: str, name: str, key: Key, db: Db, actor: Actor) -> ModelOut:
     return ModelOut.of(await run(db, models.remove_model_tag, db, actor, namespace, name, key))
 
 
-@router.put("/{namespace}/{name}/aliases/{alias}")
+@router.put("/{namespace}/{name}/aliases/{alias}", dependencies=[CanWrite])
 async def set_alias(
     namespace: str, name: str, alias: Key, body: AliasTarget, db: Db, actor: Actor
 ) -> ModelOut:
@@ -106,6 +129,6 @@ async def set_alias(
     )
 
 
-@router.delete("/{namespace}/{name}/aliases/{alias}")
+@router.delete("/{namespace}/{name}/aliases/{alias}", dependencies=[CanWrite])
 async def remove_alias(namespace: str, name: str, alias: Key, db: Db, actor: Actor) -> ModelOut:
     return ModelOut.of(await run(db, aliases.remove_alias, db, actor, namespace, name, alias))

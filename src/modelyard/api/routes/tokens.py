@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 
 from fastapi import APIRouter, Query, Request
 
-from modelyard.api.access import Caller, record
+from modelyard.api.access import Caller
 from modelyard.api.calls import Db, run
 from modelyard.api.errors import ERROR_RESPONSES
 from modelyard.api.identity_schemas import IssuedTokenOut, TokenCreate, TokenOut
@@ -49,7 +49,7 @@ async def _issue(
     request: Request, db: Db, who: Principal, owner: str, body: TokenCreate
 ) -> IssuedTokenOut:
     scopes = parse_scopes(body.scopes)
-    await _within_own_scopes(request, db, who, scopes)
+    _within_own_scopes(who, scopes)
     issued = await run(db, svc.issue_token, db, who.name, owner, body.name, scopes, _expiry(body))
     return IssuedTokenOut(token=issued.secret, **TokenOut.of(issued.token).model_dump())
 
@@ -62,19 +62,16 @@ def _expiry(body: TokenCreate) -> datetime | None:
     return body.expires_at
 
 
-async def _within_own_scopes(
-    request: Request, db: Db, who: Principal, scopes: tuple[Scope, ...]
-) -> None:
+def _within_own_scopes(who: Principal, scopes: tuple[Scope, ...]) -> None:
     if who.scopes is None:
         return
     broader = [str(s) for s in scopes if not any(mine.includes(s) for mine in who.scopes)]
     if broader:
-        await record(
-            request, db, who, "create-token", ",".join(broader)[:300], 403, "PERMISSION_DENIED"
-        )
         raise ForbiddenError(
             "PERMISSION_DENIED",
             "a token cannot create a token broader than itself: " + ", ".join(broader),
+            permission="create-token",
+            target=", ".join(broader),
             scopes=broader,
         )
 

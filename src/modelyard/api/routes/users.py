@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
 
-from modelyard.api.access import Caller, SignedIn, authorize, record, require_global
+from modelyard.api.access import Caller, SignedIn, authorize, require_global
 from modelyard.api.calls import Db, run
 from modelyard.api.errors import ERROR_RESPONSES
 from modelyard.api.identity_schemas import (
@@ -156,9 +156,9 @@ async def may_manage(
     if target.kind == "service" and target.owner_namespace is not None:
         await authorize(request, db, who, access.OWN, target.owner_namespace)
         return
-    await record(request, db, who, "manage-user", target.name, 403, "PERMISSION_DENIED")
     raise ForbiddenError(
         "PERMISSION_DENIED",
         f"{who.name} may not manage user {target.name!r}: a global admin may",
-        user=target.name,
+        permission="manage-user",
+        target=target.name,
     )

@@ -6,10 +6,18 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
+from modelyard.api.access import (
+    Caller,
+    CanManage,
+    CanRead,
+    CanReadReference,
+    CanWrite,
+)
 from modelyard.api.deps import Actor, Db, run
 from modelyard.api.errors import ERROR_RESPONSES
 from modelyard.api.routes.models import FilterQ, Key, OrderQ, TextQ, TokenQ
 from modelyard.api.schemas import PageOut, TagValue, VersionCreate, VersionOut, VersionUpdate
+from modelyard.domain import access
 from modelyard.domain.lineage import Upstream
 from modelyard.services import models, references, search, versions
 
@@ -19,7 +27,7 @@ Number = Annotated[int, Path(ge=1, le=2**31 - 1, description="Version number")]
 BASE = "/models/{namespace}/{name}/versions"
 
 
-@router.post(BASE, status_code=201)
+@router.post(BASE, status_code=201, dependencies=[CanWrite])
 async def create_version(
     namespace: str, name: str, body: VersionCreate, db: Db, actor: Actor
 ) -> VersionOut:
@@ -48,7 +56,7 @@ def _upstream(body: VersionCreate) -> Upstream | None:
     return Upstream(tuple(body.derived_from), tuple(body.depends_on))
 
 
-@router.get(BASE)
+@router.get(BASE, dependencies=[CanRead])
 async def list_versions(
     namespace: str,
     name: str,
@@ -80,12 +88,12 @@ async def list_versions(
     )
 
 
-@router.get(BASE + "/{version}")
+@router.get(BASE + "/{version}", dependencies=[CanRead])
 async def get_version(namespace: str, name: str, version: Number, db: Db) -> VersionOut:
     return VersionOut.of(await run(db, versions.get_version, db, namespace, name, version))
 
 
-@router.patch(BASE + "/{version}")
+@router.patch(BASE + "/{version}", dependencies=[CanWrite])
 async def update_version(
     namespace: str, name: str, version: Number, body: VersionUpdate, db: Db, actor: Actor
 ) -> VersionOut:
@@ -104,7 +112,7 @@ async def update_version(
     return VersionOut.of(v)
 
 
-@router.post(BASE + "/{version}/archive")
+@router.post(BASE + "/{version}/archive", dependencies=[CanManage])
 async def archive_version(
     namespace: str, name: str, version: Number, db: Db, actor: Actor
 ) -> VersionOut:
@@ -113,7 +121,7 @@ async def archive_version(
     )
 
 
-@router.put(BASE + "/{version}/tags/{key:path}")
+@router.put(BASE + "/{version}/tags/{key:path}", dependencies=[CanWrite])
 async def set_version_tag(
     namespace: str, name: str, version: Number, key: Key, body: TagValue, db: Db, actor: Actor
 ) -> VersionOut:
@@ -123,7 +131,7 @@ async def set_version_tag(
     return VersionOut.of(v)
 
 
-@router.delete(BASE + "/{version}/tags/{key:path}")
+@router.delete(BASE + "/{version}/tags/{key:path}", dependencies=[CanWrite])
 async def remove_version_tag(
     namespace: str, name: str, version: Number, key: Key, db: Db, actor: Actor
 ) -> VersionOut:
@@ -135,6 +143,7 @@ async def remove_version_tag(
 @router.get("/versions")
 async def search_versions(
     db: Db,
+    who: Caller,
     filter: FilterQ = None,
     q: TextQ = None,
     order_by: OrderQ = None,
@@ -142,15 +151,25 @@ async def search_versions(
     page_token: TokenQ = None,
     include_archived: bool = False,
 ) -> PageOut[VersionOut]:
+    """Versions across every model the caller may read."""
     page = await run(
-        db, search.search_versions, db, filter, q, order_by, page_size, page_token, include_archived
+        db,
+        search.search_versions,
+        db,
+        filter,
+        q,
+        order_by,
+        page_size,
+        page_token,
+        include_archived,
+        readable=access.readable(who),
     )
     return PageOut(
         items=[VersionOut.of(v) for v in page.items], next_page_token=page.next_page_token
     )
 
 
-@router.get("/resolve")
+@router.get("/resolve", dependencies=[CanReadReference])
 async def resolve(
     db: Db,
     ref: Annotated[
