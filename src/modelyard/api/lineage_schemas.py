@@ -16,8 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from modelyard.domain.datasets import Dataset
 from modelyard.domain.ingredients import MAX_DATA, MAX_PACKAGES, Ingredients, Recorded
 from modelyard.domain.lineage import Affected, Consumer, Graph
-from modelyard.domain.metrics import MetricValue
-from modelyard.services.metrics import VersionMetrics
+from modelyard.domain.metrics import MetricValue, VersionMetrics
 
 
 class _In(BaseModel):

@@ -11,6 +11,7 @@ import httpx
 from modelyard.client import _credentials as credentials
 from modelyard.client._http import DEFAULT_TIMEOUT, Http
 from modelyard.client._identity import IdentityMixin
+from modelyard.client._lineage import DatasetsMixin, LineageMixin
 from modelyard.client._models import ModelsMixin
 from modelyard.client._namespaces import NamespacesMixin
 from modelyard.client._transfer import TransferMixin
@@ -19,7 +20,15 @@ from modelyard.client._versions import VersionsMixin
 DEFAULT_URL = "http://127.0.0.1:8080"
 
 
-class Client(NamespacesMixin, ModelsMixin, VersionsMixin, IdentityMixin, TransferMixin):
+class Client(
+    NamespacesMixin,
+    ModelsMixin,
+    VersionsMixin,
+    IdentityMixin,
+    TransferMixin,
+    DatasetsMixin,
+    LineageMixin,
+):
     """A connection to one Modelyard server. Use it as a context manager, or call ``close()``.
 
     ``token``: the API token to send. ``None`` (the default) takes the one the credentials file

@@ -9,12 +9,13 @@ pull:  fetch the manifest by reference (its digest checked) -> fetch each blob t
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
+from modelyard.capture import CodeOption, ConfigOption, DataOption, EnvironmentOption, capture
 from modelyard.client import _records as records
 from modelyard.client._cache import LocalCache, default_cache_dir, stat_key
 from modelyard.client._download import DigestMismatch, Downloader, place, target_of
@@ -22,6 +23,7 @@ from modelyard.client._errors import unexpected
 from modelyard.client._http import Http
 from modelyard.client._models import model_path
 from modelyard.client._progress import Reporter, reporter
+from modelyard.client._provenance import extra_body, with_diff
 from modelyard.client._upload import CHUNK, Uploader, hash_file, local_files
 from modelyard.domain.digests import digest_of, same_digest
 from modelyard.domain.errors import InvalidInputError
@@ -60,12 +62,34 @@ class TransferMixin:
         workers: int = WORKERS,
         chunk_size: int = CHUNK,
         cache_dir: str | Path | None = None,
+        code: CodeOption = True,
+        environment: EnvironmentOption = True,
+        config: ConfigOption = None,
+        data: DataOption = None,
+        container_image: str | None = None,
+        derived_from: Sequence[str] = (),
+        depends_on: Sequence[str] = (),
+        card: str | None = None,
+        metric_details: Sequence[dict[str, Any]] = (),
     ) -> Version:
         """Push a file or a directory as the next version of ``namespace/name``. Only blobs
-        the server lacks are sent. ``progress``: bars on stderr (None: if it is a terminal)."""
-        files = local_files(Path(path))
+        the server lacks are sent. ``progress``: bars on stderr (None: if it is a terminal).
+
+        Ingredients are captured by default (``modelyard.capture``): ``code`` from the git
+        repository ``path`` lies in (True), another one (a path, e.g. "." when the model was
+        written outside the repository), as given (a dict) or not at all (False); a dirty
+        tree's diff (the pushed files left out) is stored as ``.modelyard/code.diff``;
+        ``environment`` of this interpreter (True), as given (a dict) or not (False);
+        ``config`` (a dict or a JSON/YAML file) and ``data`` (dataset references or dicts)
+        when given. ``derived_from`` / ``depends_on``: upstream versions (``ns/name@REF``)."""
         model_path(model)  # NAME_INVALID before any work
-        with _cache(cache_dir) as cache, reporter(progress) as bars:
+        captured = capture(code, environment, config, data, container_image, pushed=path)
+        extra = extra_body(captured, derived_from, depends_on, card, metric_details)
+        with (
+            with_diff(local_files(Path(path)), captured.diff) as files,
+            _cache(cache_dir) as cache,
+            reporter(progress) as bars,
+        ):
             hashed = self._hash(files, cache, bars, workers)
             manifest = build_manifest(a for a, _ in hashed)
             sources = {a.digest: (file, a.size) for a, file in hashed}
@@ -76,6 +100,7 @@ class TransferMixin:
                 "tags": tags or {},
                 "metrics": metrics or {},
                 "manifest": {"artifacts": [a.to_dict() for a in manifest.artifacts]},
+                **extra,
             }
             return self._create(model, body, uploader, sources, bars, workers)
 

@@ -343,3 +343,13 @@ class Recorded:
     config: dict[str, Any] | None
     data: list[DataUse]
     completeness: Completeness
+
+
+@dataclass(frozen=True)
+class PackageUse:
+    """A version whose environment lists a package."""
+
+    reference: str
+    stage: str
+    package: str
+    version: str

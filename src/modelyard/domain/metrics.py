@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from modelyard.domain.errors import InvalidInputError
@@ -31,6 +32,17 @@ class MetricValue:
     def plain(self) -> bool:
         """Part of the version's ``metrics`` dict (no dataset, no split)."""
         return not self.dataset and not self.split
+
+
+@dataclass(frozen=True)
+class VersionMetrics:
+    """One version's metrics, for comparisons across versions."""
+
+    version: int
+    stage: str
+    archived: bool
+    created_at: datetime
+    metrics: list[MetricValue]
 
 
 def check_value(name: str, value: Any) -> float:

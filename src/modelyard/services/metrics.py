@@ -10,8 +10,6 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime
 
 from sqlalchemy import delete, insert, select, tuple_
 from sqlalchemy.orm import Session
@@ -19,20 +17,11 @@ from sqlalchemy.orm import Session
 from modelyard.db.engine import Database
 from modelyard.db.tables import MetricRow, VersionRow
 from modelyard.domain.errors import InvalidInputError
-from modelyard.domain.metrics import MetricValue
+from modelyard.domain.metrics import MetricValue, VersionMetrics
 from modelyard.domain.names import check_tag
 from modelyard.services.lookup import model_row, version_row
 
 MAX_COMPARED_NAMES = 50
-
-
-@dataclass(frozen=True)
-class VersionMetrics:
-    version: int
-    stage: str
-    archived: bool
-    created_at: datetime
-    metrics: list[MetricValue]
 
 
 def write(s: Session, version_id: uuid.UUID, values: Sequence[MetricValue]) -> None:

@@ -8,8 +8,6 @@ in Python with ``packaging``, and the matching ones looked up by equality.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 from sqlalchemy import select
@@ -17,15 +15,7 @@ from sqlalchemy import select
 from modelyard.db.engine import Database
 from modelyard.db.tables import PackageRow, VersionRow
 from modelyard.domain.errors import InvalidInputError
-from modelyard.domain.ingredients import normalise_package
-
-
-@dataclass(frozen=True)
-class PackageUse:
-    reference: str
-    stage: str
-    package: str
-    version: str
+from modelyard.domain.ingredients import PackageUse, normalise_package
 
 
 def _specifier(text: str | None) -> SpecifierSet | None:
