@@ -7,6 +7,9 @@ import typer
 from modelyard.cli import (
     aliases,
     auth,
+    datasets,
+    inventory,
+    lineage,
     models,
     namespaces,
     search,
@@ -43,6 +46,15 @@ app.command("whoami")(auth.whoami)
 app.add_typer(users.app, name="users")
 app.add_typer(teams.app, name="teams")
 app.add_typer(tokens.app, name="tokens")
+app.add_typer(datasets.app, name="datasets")
+app.command("ingredients")(lineage.ingredients)
+app.command("lineage")(lineage.lineage)
+app.command("impact")(lineage.impact)
+app.command("card")(lineage.card)
+app.command("metrics")(lineage.metrics)
+app.command("packages")(lineage.packages)
+app.add_typer(inventory.consumers_app, name="consumers")
+app.add_typer(inventory.inventory_app, name="inventory")
 
 
 def main() -> None:

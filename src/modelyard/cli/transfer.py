@@ -15,7 +15,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from modelyard.cli import output
+from modelyard.cli import output, provenance
 from modelyard.cli.options import (
     AsJson,
     Description,
@@ -50,12 +50,30 @@ def push(
     metric: Metrics = None,
     progress: Progress = None,
     as_json: AsJson = False,
+    no_code: provenance.NoCode = False,
+    code_from: provenance.CodeFrom = None,
+    no_environment: provenance.NoEnvironment = False,
+    container_image: provenance.ContainerImage = None,
+    config: provenance.Config = None,
+    data: provenance.Data = None,
+    eval_data: provenance.EvalData = None,
+    derived_from: provenance.DerivedFrom = None,
+    depends_on: provenance.DependsOn = None,
+    card: provenance.Card = None,
 ) -> None:
-    """Push PATH as the next version of a model; only files the server lacks are sent."""
+    """Push PATH as the next version of a model; only files the server lacks are sent.
+    The ingredients are captured (see docs/ingredients.md); --no-code, --no-environment and
+    the other capture options change what is recorded."""
     tags, metrics = key_values(tag, "--tag"), numbers(metric, "--metric")
     with remote(ctx) as client:
         try:
-            version = client.push(path, model, description or "", tags, metrics, progress=progress)
+            captured = provenance.push_arguments(
+                no_code, code_from, no_environment, container_image, config, data, eval_data,
+                derived_from, depends_on, card,
+            )  # fmt: skip
+            version = client.push(
+                path, model, description or "", tags, metrics, progress=progress, **captured
+            )
         except OSError as exc:
             fail("LOCAL_FILES", str(exc))
     output.done(version, as_json, f"pushed {version.reference} ({version.manifest_digest})")
@@ -68,11 +86,15 @@ def pull(
         Path | None, typer.Argument(help="Directory to write into (default: ./NAME).")
     ] = None,
     progress: Progress = None,
+    consumer: Annotated[
+        str | None,
+        typer.Option("--consumer", help="Who pulls (service, pipeline, job): recorded as seen."),
+    ] = None,
 ) -> None:
     """Download a version's files, verifying every digest (cached blobs are not fetched)."""
     with remote(ctx) as client:
         try:
-            target = client.pull(reference, dest, progress=progress)
+            target = client.pull(reference, dest, progress=progress, consumer=consumer)
         except OSError as exc:
             fail("LOCAL_FILES", str(exc))
     typer.echo(f"pulled {reference} into {target}")

@@ -82,7 +82,8 @@ class TransferMixin:
         ``environment`` of this interpreter (True), as given (a dict) or not (False);
         ``config`` (a dict or a JSON/YAML file) and ``data`` (dataset references or dicts)
         when given. ``derived_from`` / ``depends_on``: upstream versions (``ns/name@REF``)."""
-        model_path(model)  # NAME_INVALID before any work
+        # MODEL_NOT_FOUND (or NAME_INVALID) before any work, not after every byte moved.
+        self._http.call("GET", model_path(model), lambda body: body)
         captured = capture(code, environment, config, data, container_image, pushed=path)
         extra = extra_body(captured, derived_from, depends_on, card, metric_details)
         with (
@@ -154,11 +155,15 @@ class TransferMixin:
         self._upload(uploader, sources, uploader.missing(sorted(sources)), bars, workers)
         return self._http.call("POST", url, records.version, json=body)
 
-    def manifest(self, reference: str) -> tuple[str, Manifest]:
+    def manifest(self, reference: str, consumer: str | None = None) -> tuple[str, Manifest]:
         """The manifest of ``namespace/name@REF`` and the version it resolved to
-        (``namespace/name@N``). Its digest is checked against the server's header."""
+        (``namespace/name@N``). Its digest is checked against the server's header.
+        ``consumer``: the service, pipeline or job pulling (its last-seen time is recorded)."""
         ref = parse_reference(reference)
-        response = self._http.send("GET", "/api/v1/manifests", params={"ref": reference})
+        params = (
+            {"ref": reference} if consumer is None else {"ref": reference, "consumer": consumer}
+        )
+        response = self._http.send("GET", "/api/v1/manifests", params=params)
         digest = digest_of(response.content)
         claimed = response.headers.get("modelyard-digest", "")
         wanted = ref.value if ref.kind is RefKind.DIGEST else claimed
@@ -176,10 +181,12 @@ class TransferMixin:
         progress: bool | None = None,
         workers: int = WORKERS,
         cache_dir: str | Path | None = None,
+        consumer: str | None = None,
     ) -> Path:
         """Download the version ``namespace/name@REF`` into ``dest`` (default: ``./name``);
-        returns ``dest``. Every blob is verified; cached blobs are not downloaded again."""
-        _, manifest = self.manifest(reference)
+        returns ``dest``. Every blob is verified; cached blobs are not downloaded again.
+        ``consumer``: who is pulling (a service, pipeline or job), recorded as last seen."""
+        _, manifest = self.manifest(reference, consumer)
         target = Path(dest) if dest is not None else Path(parse_reference(reference).name)
         targets = {a.path: target_of(target, a) for a in manifest.artifacts}
         sizes = {a.digest: a.size for a in manifest.artifacts}
