@@ -9,6 +9,8 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from modelyard.api import redaction
+from modelyard.cli import first_start
 from modelyard.settings import ENV_PREFIX, Settings
 
 err = Console(stderr=True)
@@ -60,7 +62,9 @@ def serve(
         workers=workers,
         log_level=log_level,
     )
+    redaction.install()  # uvicorn's access log prints request lines, query strings included
     upgrade_database(settings)
+    first_start.sign_in_locally(settings)
     _export(settings)
     err.print(
         f"Modelyard serving on http://{settings.host}:{settings.port} "
@@ -98,3 +102,6 @@ def db_upgrade(data_dir: DataDir = None, database_url: DatabaseUrl = None) -> No
     settings = Settings.from_env(data_dir=data_dir, database_url=database_url)
     revision = upgrade_database(settings)
     err.print(f"database at revision {revision} ({_dialect(settings)})")
+
+
+db_app.command("admin-token")(first_start.admin_token)

@@ -65,23 +65,34 @@ def issue_token(
         raise InvalidInputError(
             "VALIDATION_FAILED", "expires_at is in the past", expires_at=expires_at.isoformat()
         )
+    with db.write() as s:
+        return add_token(s, actor, user_row(s, user), name, scopes, expires_at)
+
+
+def add_token(
+    s: Session,
+    actor: str,
+    owner: UserRow,
+    name: str,
+    scopes: tuple[Scope, ...],
+    expires_at: datetime | None = None,
+) -> IssuedToken:
+    """A new token for ``owner`` in the caller's transaction."""
     secret = new_token()
     prefix, last_four = display_parts(secret)
-    with db.write() as s:
-        owner = user_row(s, user)
-        row = ApiTokenRow(
-            user_id=owner.id,
-            name=name,
-            digest=digest(secret),
-            prefix=prefix,
-            last_four=last_four,
-            scopes=[str(sc) for sc in scopes],
-            expires_at=expires_at,
-            created_by=actor,
-        )
-        s.add(row)
-        s.flush()
-        return IssuedToken(token_record(row, owner.name), secret)
+    row = ApiTokenRow(
+        user_id=owner.id,
+        name=name,
+        digest=digest(secret),
+        prefix=prefix,
+        last_four=last_four,
+        scopes=[str(sc) for sc in scopes],
+        expires_at=expires_at,
+        created_by=actor,
+    )
+    s.add(row)
+    s.flush()
+    return IssuedToken(token_record(row, owner.name), secret)
 
 
 def list_tokens(db: Database, user: str, include_revoked: bool = False) -> list[ApiToken]:
