@@ -11,7 +11,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from modelyard.client import Client, DigestMismatch, InvalidInputError, UnsafePath
+from modelyard.client import Client, DigestMismatch, InvalidInputError, NotFoundError, UnsafePath
 from modelyard.domain.digests import digest_of
 from tests.support import sync_transport
 
@@ -182,7 +182,7 @@ def test_invalid_local_file_names_are_refused_before_any_upload(
     with pytest.raises(InvalidInputError) as err:
         sdk.push(src, "team/m", cache_dir=tmp_path / "c")
     assert err.value.code == "ARTIFACT_PATH_INVALID"
-    assert wire.seen == Counter()
+    assert wire.seen["PUT"] == wire.seen["PATCH"] == wire.seen["POST"] == 0
 
 
 def test_pushing_nothing_is_an_error(sdk: Client, tmp_path: Path) -> None:
@@ -235,3 +235,14 @@ def test_files_with_the_same_bytes_are_separate_files(sdk: Client, tmp_path: Pat
     assert a.st_ino != b.st_ino
     again = sdk.pull("team/m", tmp_path / "again", cache_dir=tmp_path / "pulls")
     assert (again / "model.onnx").stat().st_ino != (out / "model.onnx").stat().st_ino
+
+
+def test_push_to_an_unknown_model_sends_no_bytes(
+    sdk: Client, wire: Recording, tmp_path: Path
+) -> None:
+    (tmp_path / "w.bin").write_bytes(b"w")
+    wire.seen.clear()
+    with pytest.raises(NotFoundError) as err:
+        sdk.push(tmp_path / "w.bin", "team/nope", cache_dir=tmp_path / "c")
+    assert err.value.code == "MODEL_NOT_FOUND"
+    assert wire.seen["PUT"] == wire.seen["POST"] == 0
