@@ -50,9 +50,7 @@ def sign_in_locally(settings: Settings) -> None:
 
 def _store(url: str, secret: str) -> str:
     current = credentials.default_url(os.environ)
-    make_default = current is None or current.startswith(
-        tuple(f"http://{h}" for h in _LOCAL_HOSTS)
-    )
+    make_default = current is None or current.startswith(tuple(f"http://{h}" for h in _LOCAL_HOSTS))
     try:
         path = credentials.save(url, secret, os.environ, make_default=make_default)
     except OSError as exc:
