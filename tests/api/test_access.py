@@ -83,6 +83,24 @@ def test_team_as_token_cannot_touch_team_bs_private_model_and_learns_nothing(
 
 
 @pytest.mark.usefixtures("teams")
+def test_a_version_cannot_name_a_private_model_or_dataset_of_another_team_as_its_source(
+    app: FastAPI, db: Database
+) -> None:
+    versions = f"{API}/models/alpha/fraud/versions"
+    with make.http_as(app, make.token(db, "ann")) as ann:
+        hidden = ann.post(versions, json={"derived_from": ["beta/scorer@1"]})
+        missing = ann.post(versions, json={"derived_from": ["beta/nothing@1"]})
+        data = {"ingredients": {"data": [{"dataset": "beta/transactions@1"}]}}
+        dataset = ann.post(versions, json=data)
+        own = ann.post(versions, json={"derived_from": ["alpha/fraud@1"]})
+    assert _status(hidden) == (404, "MODEL_NOT_FOUND")
+    assert hidden.json()["error"]["message"] == "model beta/scorer not found"
+    assert _status(missing) == (404, "MODEL_NOT_FOUND")
+    assert _status(dataset) == (404, "NAMESPACE_NOT_FOUND")
+    assert own.status_code == 201
+
+
+@pytest.mark.usefixtures("teams")
 def test_lists_and_searches_show_only_what_the_caller_may_read(app: FastAPI, db: Database) -> None:
     with make.http_as(app, make.token(db, "ann")) as ann:
         namespaces = [n["name"] for n in ann.get(f"{API}/namespaces").json()["items"]]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Request
 
 from modelyard.api.access import (
     Caller,
@@ -12,13 +12,18 @@ from modelyard.api.access import (
     CanRead,
     CanReadReference,
     CanWrite,
+    authorize,
 )
 from modelyard.api.deps import Actor, Db, run
 from modelyard.api.errors import ERROR_RESPONSES
 from modelyard.api.routes.models import FilterQ, Key, OrderQ, TextQ, TokenQ
 from modelyard.api.schemas import PageOut, TagValue, VersionCreate, VersionOut, VersionUpdate
 from modelyard.domain import access
+from modelyard.domain.access import Principal
+from modelyard.domain.errors import InvalidInputError
 from modelyard.domain.lineage import Upstream
+from modelyard.domain.names import NAME_RE
+from modelyard.domain.references import parse_reference
 from modelyard.services import models, references, search, versions
 
 router = APIRouter(prefix="/api/v1", tags=["versions"], responses=ERROR_RESPONSES)
@@ -29,8 +34,10 @@ BASE = "/models/{namespace}/{name}/versions"
 
 @router.post(BASE, status_code=201, dependencies=[CanWrite])
 async def create_version(
-    namespace: str, name: str, body: VersionCreate, db: Db, actor: Actor
+    namespace: str, name: str, body: VersionCreate, request: Request, db: Db, who: Caller
 ) -> VersionOut:
+    await _may_read_upstream(request, db, who, body)
+    actor = who.name
     v = await run(
         db,
         versions.create_version,
@@ -48,6 +55,22 @@ async def create_version(
         card=body.card,
     )
     return VersionOut.of(v)
+
+
+async def _may_read_upstream(request: Request, db: Db, who: Principal, body: VersionCreate) -> None:
+    """A version may only name, as its sources and training data, what its author may read;
+    anything else is as missing to them as it is in every other answer."""
+    for text in (*body.derived_from, *body.depends_on):
+        try:
+            ref = parse_reference(text)
+        except InvalidInputError:
+            continue  # the service answers REFERENCE_INVALID
+        await authorize(request, db, who, access.READ, ref.namespace, ref.name)
+    datasets = body.ingredients.data if body.ingredients and body.ingredients.data else []
+    for data in datasets:
+        namespace = (data.dataset or "").partition("/")[0]
+        if NAME_RE.match(namespace):
+            await authorize(request, db, who, access.READ, namespace)
 
 
 def _upstream(body: VersionCreate) -> Upstream | None:
