@@ -216,7 +216,12 @@ def modelyard_system(workers: int | None) -> System:
             argv += ["--workers", str(workers)]
         path = os.pathsep.join(filter(None, [str(REPO / "src"), os.environ.get("PYTHONPATH")]))
         url = f"http://{h.HOST}:{port}/healthz"
-        return h.ServerProcess("modelyard", argv, url, log, env={"PYTHONPATH": path})
+        # The first start of a store makes an admin and writes its token to the store's own
+        # credentials file (not the user's ~/.config/modelyard/credentials).
+        credentials = data / "credentials"
+        _CREDENTIALS[f"http://{h.HOST}:{port}"] = credentials
+        env = {"PYTHONPATH": path, "MODELYARD_CREDENTIALS": str(credentials)}
+        return h.ServerProcess("modelyard", argv, url, log, env=env)
 
     label = f"workers={workers}" if workers else "workers=default"
     return System(ModelyardApi(), (ServerConfig(label, make),), modelyard_versions())
@@ -280,14 +285,30 @@ def mlflow_system(venv: Path) -> System:
 
 
 def make_client(base_url: str, mode: str) -> httpx.Client:
+    auth = _first_start_token(base_url)
     if mode == "keep-alive":
-        return httpx.Client(base_url=base_url, timeout=30.0)
+        return httpx.Client(base_url=base_url, timeout=30.0, headers=auth)
     return httpx.Client(
         base_url=base_url,
         timeout=30.0,
         limits=httpx.Limits(max_keepalive_connections=0),
-        headers={"Connection": "close"},
+        headers={"Connection": "close", **auth},
     )
+
+
+# base URL -> the credentials file of the Modelyard store served there (see modelyard_system).
+_CREDENTIALS: dict[str, Path] = {}
+
+
+def _first_start_token(base_url: str) -> dict[str, str]:
+    """Modelyard wants a token: the one its store's first start wrote (a store copied to a
+    snapshot keeps its file, under the URL it was first served at)."""
+    try:
+        stored = json.loads(_CREDENTIALS[base_url.rstrip("/")].read_text())
+        token = next(iter(stored["servers"].values()))["token"]
+    except (KeyError, OSError, ValueError, StopIteration):
+        return {}
+    return {"Authorization": f"Bearer {token}"}
 
 
 Call = Callable[[httpx.Client, int], httpx.Response]
