@@ -202,6 +202,8 @@ def _version_fields(r: Version) -> list[tuple[str, str]]:
         ("tags", _pairs(r.tags)),
         ("metrics", _pairs({k: f"{v:g}" for k, v in r.metrics.items()})),
         ("manifest", r.manifest_digest or "none"),
+        ("classifications", ", ".join(r.classifications) or "none"),
+        *([("revoked data", ", ".join(r.revoked_datasets))] if r.revoked_datasets else []),
         ("created", f"{_when(r.created_at)} by {r.created_by}"),
         ("updated", _when(r.updated_at)),
     ]

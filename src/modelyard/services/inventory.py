@@ -9,18 +9,17 @@ that outgrow a database's bind-parameter limit), then assembled in Python.
 
 from __future__ import annotations
 
-import uuid
+import typing
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Select, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import ColumnElement, Connection, Select, String, Table, and_, cast, select, true
 
 from modelyard.db import fulltext
 from modelyard.db.engine import Database
-from modelyard.db.lineage import inheritance_pairs
 from modelyard.db.search import MODELS, compile_filter
 from modelyard.db.tables import (
     ConsumerRow,
@@ -48,6 +47,12 @@ from modelyard.domain.inventory import (
 from modelyard.domain.lifecycle import DEFAULT_STAGES
 
 OWNER_ROLES = ("maintainer", "admin")
+M = typing.cast(Table, ModelRow.__table__)
+V = typing.cast(Table, VersionRow.__table__)
+ING = typing.cast(Table, IngredientsRow.__table__)
+MT = typing.cast(Table, ModelTagRow.__table__)
+LD = typing.cast(Table, DataEdgeRow.__table__)
+LV = typing.cast(Table, VersionEdgeRow.__table__)
 Readable = Callable[[str], bool]
 
 
@@ -61,18 +66,17 @@ def namespace_visibilities(db: Database) -> dict[str, str]:
 class _Aspects:
     """Everything known per model id while the inventory is being assembled."""
 
-    tags: dict[uuid.UUID, dict[str, str]] = field(default_factory=lambda: defaultdict(dict))
-    versions: dict[uuid.UUID, list[Any]] = field(default_factory=lambda: defaultdict(list))
+    tags: dict[str, dict[str, str]] = field(default_factory=lambda: defaultdict(dict))
+    versions: dict[str, list[Any]] = field(default_factory=lambda: defaultdict(list))
     owners: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
-    data: dict[uuid.UUID, dict[tuple[str, str], DatasetUse]] = field(
+    data: dict[str, dict[tuple[str, str], DatasetUse]] = field(
         default_factory=lambda: defaultdict(dict)
     )
-    inherited: dict[uuid.UUID, set[uuid.UUID]] = field(default_factory=lambda: defaultdict(set))
-    deps: dict[uuid.UUID, set[Dependency]] = field(default_factory=lambda: defaultdict(set))
-    consumers: dict[uuid.UUID, list[ConsumerUse]] = field(default_factory=lambda: defaultdict(list))
-    ingredients: dict[uuid.UUID, Any] = field(default_factory=dict)
-    datasets: dict[uuid.UUID, Any] = field(default_factory=dict)
-    labels: dict[uuid.UUID, list[str]] = field(default_factory=lambda: defaultdict(list))
+    inherited: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    deps: dict[str, set[Dependency]] = field(default_factory=lambda: defaultdict(set))
+    consumers: dict[str, list[ConsumerUse]] = field(default_factory=lambda: defaultdict(list))
+    # dataset key -> (namespace/name@version, status, classifications)
+    datasets: dict[str, tuple[str, str, tuple[str, ...]]] = field(default_factory=dict)
 
 
 def inventory(
@@ -84,52 +88,100 @@ def inventory(
 ) -> list[InventoryEntry]:
     """Every model matching ``filter`` and free text ``q`` (as in search), ordered by
     namespace and name; ``readable`` leaves out namespaces the caller may not read."""
-    selection = _selection(db.dialect, filter, q, include_archived)
-    ordered = selection.order_by(ModelRow.namespace, ModelRow.name)
+    selected = _condition(db.dialect, filter, q, include_archived)
     with db.read() as s:
-        models = [m for m in s.execute(ordered) if readable is None or readable(m.namespace)]
+        conn = s.connection()  # Core rows: no ORM result machinery per row
+        models = [
+            m for m in conn.execute(_models(selected)).all()
+            if readable is None or readable(m.namespace)
+        ]  # fmt: skip
         if not models:
             return []
-        ids = select(selection.subquery().c.id)
-        found = _load(s, ids, include_archived)
+        found = _Aspects()
+        _datasets(conn, found)
+        for scope in _scopes(models, filtered=bool(filter or q), archived=include_archived):
+            for loader in _LOADERS:
+                loader(conn, found, scope)
     return [_entry(m, found) for m in models]
 
 
-def _selection(dialect: str, filter: str | None, q: str | None, archived: bool) -> Select[Any]:
-    stmt = select(ModelRow.__table__).where(compile_filter(parse_filter(filter or ""), MODELS))
+BATCH = 5000
+
+
+def _scopes(models: list[Any], filtered: bool, archived: bool) -> list[_Scope]:
+    """Without a filter, the aspect queries select by ``archived_at`` alone. With one, by id,
+    in batches: a filter's subqueries (EXISTS over versions, lineage, packages) would
+    correlate with the aspect queries' own tables if repeated there."""
+    if not filtered:
+        everything = true() if archived else M.c.archived_at.is_(None)
+        return [_Scope(everything, archived)]
+    ids = [m.id for m in models]
+    return [_Scope(M.c.id.in_(ids[i : i + BATCH]), archived) for i in range(0, len(ids), BATCH)]
+
+
+@dataclass(frozen=True)
+class _Scope:
+    """Some of the selected models (a condition on the models table), and whether archived
+    versions count. Every aspect query joins to the models table and applies it."""
+
+    models: ColumnElement[bool]
+    include_archived: bool
+
+    def of_models(self, stmt: Select[Any], model_id: Any) -> Select[Any]:
+        return stmt.join(M, M.c.id == model_id).where(self.models)
+
+    def of_versions(self, stmt: Select[Any], version_id: Any) -> Select[Any]:
+        stmt = self.of_models(stmt.join(V, V.c.id == version_id), V.c.model_id)
+        return stmt if self.include_archived else stmt.where(V.c.archived_at.is_(None))
+
+
+def _condition(
+    dialect: str, filter: str | None, q: str | None, archived: bool
+) -> ColumnElement[bool]:
+    parts = [compile_filter(parse_filter(filter or ""), MODELS)]
     if not archived:
-        stmt = stmt.where(ModelRow.archived_at.is_(None))
+        parts.append(M.c.archived_at.is_(None))
     if q and q.strip():
-        stmt = stmt.where(ModelRow.id.in_(fulltext.matching_ids(dialect, "model", q)))
-    return stmt
+        parts.append(M.c.id.in_(fulltext.matching_ids(dialect, "model", q)))
+    return and_(*parts)
 
 
-def _load(s: Session, ids: Select[Any], include_archived: bool) -> _Aspects:
-    a = _Aspects()
-    live = select(VersionRow.id).where(VersionRow.model_id.in_(ids))
-    if not include_archived:
-        live = live.where(VersionRow.archived_at.is_(None))
-    for loader in (_tags, _versions, _owners, _datasets, _data, _inherited, _deps, _consumers):
-        loader(s, a, ids, live)
-    _ingredients(s, a, ids, live)
-    return a
+def _models(selected: ColumnElement[bool]) -> Select[Any]:
+    m = M.c
+    archived = m.archived_at.is_not(None).label("archived")
+    columns = (m.namespace, m.name, m.description, m.risk_level, m.risk_reason, archived,
+               m.created_by, m.created_at, m.updated_at)  # fmt: skip
+    stmt = select(_key(m.id), m.id, *columns).where(selected)
+    return stmt.order_by(m.namespace, m.name)
 
 
-def _tags(s: Session, a: _Aspects, ids: Select[Any], live: Select[Any]) -> None:
-    stmt = select(ModelTagRow.model_id, ModelTagRow.key, ModelTagRow.value)
-    for mid, key, value in s.execute(stmt.where(ModelTagRow.model_id.in_(ids))):
+def _key(column: Any, label: str = "key") -> Any:
+    """An id as text: ids only join rows up in Python here, and building a UUID object per
+    row costs more than the rest of the row (tens of thousands of rows per export)."""
+    return cast(column, String).label(label)
+
+
+def _tags(conn: Connection, a: _Aspects, scope: _Scope) -> None:
+    stmt = scope.of_models(select(_key(MT.c.model_id), MT.c.key, MT.c.value), MT.c.model_id)
+    for mid, key, value in conn.execute(stmt).all():
         a.tags[mid][key] = value
 
 
-def _versions(s: Session, a: _Aspects, ids: Select[Any], live: Select[Any]) -> None:
-    v = VersionRow
-    stmt = select(v.id, v.model_id, v.number, v.stage, v.archived_at).where(v.id.in_(live))
-    for row in s.execute(stmt.order_by(v.model_id, v.number)):
-        a.versions[row.model_id].append(row)
+def _versions(conn: Connection, a: _Aspects, scope: _Scope) -> None:
+    """Versions with their completeness flags (outer join: some have no ingredients)."""
+    stmt: Select[Any] = select(
+        _key(V.c.model_id, "mid"), V.c.number, V.c.stage, ING.c.complete,
+        ING.c.has_code, ING.c.has_environment, ING.c.has_config, ING.c.has_data,
+    ).outerjoin(ING, ING.c.version_id == V.c.id)  # fmt: skip
+    stmt = scope.of_models(stmt, V.c.model_id)
+    if not scope.include_archived:
+        stmt = stmt.where(V.c.archived_at.is_(None))
+    for mid, *rest in conn.execute(stmt).all():
+        a.versions[mid].append(tuple(rest))  # (number, stage, complete, has_code, …)
 
 
-def _owners(s: Session, a: _Aspects, ids: Select[Any], live: Select[Any]) -> None:
-    namespaces = select(ModelRow.namespace_id).where(ModelRow.id.in_(ids))
+def _owners(conn: Connection, a: _Aspects, scope: _Scope) -> None:
+    namespaces = select(M.c.namespace_id).where(scope.models)
     stmt = (
         select(NamespaceRow.name, UserRow.name)
         .join(MembershipRow, MembershipRow.namespace_id == NamespaceRow.id)
@@ -137,125 +189,164 @@ def _owners(s: Session, a: _Aspects, ids: Select[Any], live: Select[Any]) -> Non
         .where(NamespaceRow.id.in_(namespaces), MembershipRow.role.in_(OWNER_ROLES))
         .order_by(UserRow.name)
     )
-    for namespace, user in s.execute(stmt):
-        a.owners[namespace].append(user)
+    for namespace, user in conn.execute(stmt).all():
+        if user not in a.owners[namespace]:  # a namespace may span batches
+            a.owners[namespace].append(user)
 
 
-def _datasets(s: Session, a: _Aspects, ids: Select[Any], live: Select[Any]) -> None:
+def _datasets(conn: Connection, a: _Aspects) -> None:
     """Every dataset with its classifications (a small table next to versions)."""
-    for row in s.execute(select(DatasetRow.id, DatasetRow.namespace, DatasetRow.name,
-                                DatasetRow.version, DatasetRow.status)):  # fmt: skip
-        a.datasets[row.id] = row
-    stmt = select(DatasetClassificationRow.dataset_id, DatasetClassificationRow.classification)
-    for dataset_id, label in s.execute(stmt.order_by(DatasetClassificationRow.classification)):
-        a.labels[dataset_id].append(label)
+    d, c = DatasetRow.__table__.c, DatasetClassificationRow.__table__.c
+    labels: dict[str, list[str]] = defaultdict(list)
+    stmt = select(_key(c.dataset_id), c.classification).order_by(c.classification)
+    for dataset_id, label in conn.execute(stmt).all():
+        labels[dataset_id].append(label)
+    stmt = select(_key(d.id), d.namespace, d.name, d.version, d.status)
+    for key, ns, name, version, status in conn.execute(stmt).all():
+        a.datasets[key] = (f"{ns}/{name}@{version}", status, tuple(labels.get(key, ())))
 
 
-def _data(s: Session, a: _Aspects, ids: Select[Any], live: Select[Any]) -> None:
-    stmt = (
-        select(VersionRow.model_id, DataEdgeRow.relation, DataEdgeRow.dataset_id, DataEdgeRow.uri)
-        .join(VersionRow, VersionRow.id == DataEdgeRow.version_id)
-        .where(DataEdgeRow.version_id.in_(live))
+def _data(conn: Connection, a: _Aspects, scope: _Scope) -> None:
+    """Data each model's versions were trained and evaluated on; what they were trained on
+    is also what they inherit from (the ancestors' part is ``_ancestry``'s)."""
+    stmt = select(_key(V.c.model_id), LD.c.relation, _key(LD.c.dataset_id, "dataset"), LD.c.uri)
+    unregistered: tuple[str, str, tuple[str, ...]] = ("", "unregistered", ())
+    rows = conn.execute(scope.of_versions(stmt, LD.c.version_id)).all()
+    for mid, relation, dataset_id, uri in rows:
+        found = a.datasets.get(dataset_id, unregistered) if dataset_id else unregistered
+        ref, status, labels = found
+        a.data[mid][(ref or uri, relation)] = _use(ref or uri, relation, status, labels)
+        if dataset_id and relation == "trained_on":
+            a.inherited[mid].add(dataset_id)
+
+
+@lru_cache(maxsize=65536)
+def _use(ref: str, relation: str, status: str, labels: tuple[str, ...]) -> DatasetUse:
+    """One record per distinct use: many models share a dataset (and the JSON rendering
+    caches by record)."""
+    return DatasetUse(ref, relation, status, labels)
+
+
+def _ancestry(conn: Connection, a: _Aspects, scope: _Scope) -> None:
+    """Datasets the ancestors (through derived_from, any depth) were trained on. The walk
+    starts from the few versions that derive from another, not from every version."""
+    base = select(LV.c.version_id.label("vid"), LV.c.upstream_id.label("anc")).where(
+        LV.c.relation == "derived_from"
     )
-    for mid, relation, dataset_id, uri in s.execute(stmt):
-        d = a.datasets.get(dataset_id) if dataset_id is not None else None
-        ref = f"{d.namespace}/{d.name}@{d.version}" if d is not None else uri
-        status = d.status if d is not None else "unregistered"
-        labels = tuple(a.labels.get(dataset_id, ())) if dataset_id is not None else ()
-        a.data[mid][(ref, relation)] = DatasetUse(ref, relation, status, labels)
-
-
-def _inherited(s: Session, a: _Aspects, ids: Select[Any], live: Select[Any]) -> None:
-    pairs = inheritance_pairs()
-    stmt = (
-        select(VersionRow.model_id, pairs.c.dataset_id)
-        .join(VersionRow, VersionRow.id == pairs.c.vid)
-        .where(pairs.c.vid.in_(live))
-        .distinct()
+    up = base.cte("ancestors", recursive=True)
+    up = up.union(
+        select(up.c.vid, LV.c.upstream_id).join(
+            LV, and_(LV.c.version_id == up.c.anc, LV.c.relation == "derived_from")
+        )
     )
-    for mid, dataset_id in s.execute(stmt):
-        a.inherited[mid].add(dataset_id)
-
-
-def _deps(s: Session, a: _Aspects, ids: Select[Any], live: Select[Any]) -> None:
-    up = aliased(VersionRow)
     stmt = (
-        select(VersionRow.model_id, VersionEdgeRow.relation, up.namespace, up.model_name,
-               up.number)
-        .join(VersionRow, VersionRow.id == VersionEdgeRow.version_id)
-        .join(up, up.id == VersionEdgeRow.upstream_id)
-        .where(VersionEdgeRow.version_id.in_(live))
-    )  # fmt: skip
-    for mid, relation, namespace, name, number in s.execute(stmt):
+        select(_key(V.c.model_id), _key(LD.c.dataset_id, "dataset"))
+        .select_from(up)
+        .join(LD, and_(LD.c.version_id == up.c.anc, LD.c.relation == "trained_on"))
+    )
+    for mid, dataset_id in conn.execute(scope.of_versions(stmt, up.c.vid).distinct()).all():
+        if dataset_id:
+            a.inherited[mid].add(dataset_id)
+
+
+def _deps(conn: Connection, a: _Aspects, scope: _Scope) -> None:
+    up = V.alias("upstream")
+    stmt = select(
+        _key(V.c.model_id), LV.c.relation, up.c.namespace, up.c.model_name, up.c.number
+    ).join(up, up.c.id == LV.c.upstream_id)
+    for mid, relation, namespace, name, number in conn.execute(
+        scope.of_versions(stmt, LV.c.version_id)
+    ).all():
         a.deps[mid].add(Dependency(relation, f"{namespace}/{name}@{number}"))
 
 
-def _consumers(s: Session, a: _Aspects, ids: Select[Any], live: Select[Any]) -> None:
-    c = ConsumerRow
-    stmt = select(c.model_id, c.name, c.kind, c.reference, c.last_seen_at)
-    for row in s.execute(stmt.where(c.model_id.in_(ids)).order_by(c.name)):
-        a.consumers[row.model_id].append(
-            ConsumerUse(row.name, row.kind, row.reference, row.last_seen_at)
-        )
+def _consumers(conn: Connection, a: _Aspects, scope: _Scope) -> None:
+    c = ConsumerRow.__table__.c
+    stmt = select(_key(c.model_id), c.name, c.kind, c.reference, c.last_seen_at)
+    for mid, name, kind, reference, seen in conn.execute(
+        scope.of_models(stmt, c.model_id).order_by(c.name)
+    ).all():
+        a.consumers[mid].append(ConsumerUse(name, kind, reference, seen))
 
 
-def _ingredients(s: Session, a: _Aspects, ids: Select[Any], live: Select[Any]) -> None:
-    i = IngredientsRow
-    stmt = select(i.version_id, i.complete, i.missing).where(i.version_id.in_(live))
-    for row in s.execute(stmt):
-        a.ingredients[row.version_id] = row
+_LOADERS = (_tags, _versions, _owners, _data, _ancestry, _deps, _consumers)
 
 
 def _entry(m: Any, a: _Aspects) -> InventoryEntry:
-    versions = a.versions.get(m.id, [])
+    key = m.key
     stages: dict[str, list[int]] = {}
-    for v in versions:
-        stages.setdefault(v.stage, []).append(v.number)
-    production = max(stages.get("production", []), default=None)
-    latest = max((v.number for v in versions), default=None)
-    inherited = [a.datasets[d] for d in a.inherited.get(m.id, ()) if d in a.datasets]
-    labels = sorted({c for d in inherited for c in a.labels.get(d.id, ())})
-    revoked = sorted(
-        f"{d.namespace}/{d.name}@{d.version}" for d in inherited if d.status == "revoked"
-    )
+    by_number: dict[int, tuple[Any, ...]] = {}
+    for v in a.versions.get(key, ()):
+        stages.setdefault(v[1], []).append(v[0])
+        by_number[v[0]] = v
+    production = max(stages["production"]) if "production" in stages else None
+    latest = max(by_number) if by_number else None
+    current = production if production is not None else latest
+    labels, revoked = _inherited(a, key)
     return InventoryEntry(
         namespace=m.namespace,
         name=m.name,
         description=m.description,
-        owners=tuple(dict.fromkeys([m.created_by, *a.owners.get(m.namespace, [])])),
+        owners=_owners_of(m.created_by, tuple(a.owners.get(m.namespace, ()))),
         risk_level=m.risk_level,
         risk_reason=m.risk_reason,
         production_version=production,
-        stages={s: stages[s] for s in _stage_order(stages)},
+        stages={s: _sorted(stages[s]) for s in _stage_order(tuple(stages))},
         latest_version=latest,
-        datasets=tuple(sorted(a.data.get(m.id, {}).values(), key=lambda d: (d.role, d.reference))),
-        classifications=tuple(labels),
-        revoked_datasets=tuple(revoked),
-        dependencies=tuple(sorted(a.deps.get(m.id, ()), key=lambda d: (d.relation, d.reference))),
-        consumers=tuple(a.consumers.get(m.id, ())),
-        completeness=_completeness(versions, production, latest, a),
-        tags=dict(sorted(a.tags.get(m.id, {}).items())),
-        archived=m.archived_at is not None,
+        datasets=tuple(sorted(a.data[key].values(), key=_by_role)) if key in a.data else (),
+        classifications=labels,
+        revoked_datasets=revoked,
+        dependencies=tuple(sorted(a.deps[key], key=_by_relation)) if key in a.deps else (),
+        consumers=tuple(a.consumers.get(key, ())),
+        completeness=None if current is None else _completeness(current, by_number[current]),
+        tags=dict(sorted(a.tags[key].items())) if key in a.tags else {},
+        archived=bool(m.archived),
         created_by=m.created_by,
         created_at=m.created_at,
         updated_at=m.updated_at,
     )
 
 
-def _stage_order(stages: dict[str, list[int]]) -> list[str]:
+def _inherited(a: _Aspects, key: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(classifications, revoked datasets) a model's versions inherit."""
+    if key not in a.inherited:
+        return (), ()
+    found = [a.datasets[d] for d in a.inherited[key] if d in a.datasets]
+    labels = tuple(sorted({c for _, _, cs in found for c in cs}))
+    return labels, tuple(sorted(ref for ref, status, _ in found if status == "revoked"))
+
+
+@lru_cache(maxsize=4096)
+def _owners_of(creator: str, maintainers: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys((creator, *maintainers)))
+
+
+def _by_role(d: DatasetUse) -> tuple[str, str]:
+    return d.role, d.reference
+
+
+def _by_relation(d: Dependency) -> tuple[str, str]:
+    return d.relation, d.reference
+
+
+@lru_cache(maxsize=256)
+def _stage_order(stages: tuple[str, ...]) -> tuple[str, ...]:
     known = [s for s in DEFAULT_STAGES if s in stages]
-    return known + sorted(s for s in stages if s not in DEFAULT_STAGES)
+    return (*known, *sorted(s for s in stages if s not in DEFAULT_STAGES))
 
 
-def _completeness(
-    versions: list[Any], production: int | None, latest: int | None, a: _Aspects
-) -> Completeness | None:
-    current = production if production is not None else latest
-    if current is None:
-        return None
-    vid = next(v.id for v in versions if v.number == current)
-    row = a.ingredients.get(vid)
-    if row is None:
-        return Completeness(current, False, PARTS)
-    missing = row.missing or {}
-    return Completeness(current, bool(row.complete), tuple(p for p in PARTS if p in missing))
+def _sorted(numbers: list[int]) -> list[int]:
+    return numbers if len(numbers) < 2 else sorted(numbers)
+
+
+def _completeness(current: int, row: tuple[Any, ...]) -> Completeness:
+    """Of the current version: production's, else the newest live one."""
+    return _report(current, row[2], row[3:])
+
+
+@lru_cache(maxsize=1024)
+def _report(number: int, complete: bool | None, has: tuple[bool, ...]) -> Completeness:
+    if complete is None:  # created without ingredients
+        return Completeness(number, False, PARTS)
+    missing = tuple(p for p, present in zip(PARTS, has, strict=True) if not present)
+    return Completeness(number, bool(complete), missing)
