@@ -10,7 +10,7 @@ from sqlalchemy import update
 
 from modelyard.db.engine import Database
 from modelyard.db.tables import VersionRow
-from modelyard.domain.access import Role
+from modelyard.domain.access import Readable, Role
 from modelyard.domain.ingredients import Ingredients
 from modelyard.domain.inventory import render
 from modelyard.domain.lineage import Upstream
@@ -113,11 +113,21 @@ def test_filters_work_as_in_search(db: Database) -> None:
     assert [e.full_name for e in inventory.inventory(db, filter="risk = 'high'")] == ["risk/scorer"]
 
 
-def test_namespaces_the_caller_may_not_read_are_left_out(db: Database) -> None:
+def test_what_the_caller_may_not_read_is_left_out(db: Database) -> None:
     _seed(db)
     factories.model(db, "secret/thing")
-    found = inventory.inventory(db, readable=lambda namespace: namespace != "secret")
-    assert "secret/thing" not in [e.full_name for e in found]
+    member_of_risk = Readable(
+        everything=False,
+        members_of=frozenset({"risk"}),
+        scoped_namespaces=None,
+        scoped_models=frozenset(),
+    )
+    found = [e.full_name for e in inventory.inventory(db, readable=member_of_risk)]
+    assert found == ["risk/scorer", "risk/small", "risk/tokenizer"]
+    one_model = Readable(False, frozenset({"risk"}), frozenset(), frozenset({("risk", "small")}))
+    only = inventory.inventory(db, readable=one_model)
+    assert [e.full_name for e in only] == ["risk/small"]
+    assert only[0].classifications == ("pii",)  # what it inherits is still known
 
 
 def test_csv_and_html_have_one_row_per_model_and_escape_text(db: Database) -> None:

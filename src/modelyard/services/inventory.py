@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import typing
 from collections import defaultdict
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -35,6 +34,8 @@ from modelyard.db.tables import (
     VersionEdgeRow,
     VersionRow,
 )
+from modelyard.db.visibility import readable_clause
+from modelyard.domain.access import Readable
 from modelyard.domain.filters import parse_filter
 from modelyard.domain.ingredients import PARTS
 from modelyard.domain.inventory import (
@@ -53,7 +54,6 @@ ING = typing.cast(Table, IngredientsRow.__table__)
 MT = typing.cast(Table, ModelTagRow.__table__)
 LD = typing.cast(Table, DataEdgeRow.__table__)
 LV = typing.cast(Table, VersionEdgeRow.__table__)
-Readable = Callable[[str], bool]
 
 
 def namespace_visibilities(db: Database) -> dict[str, str]:
@@ -87,19 +87,20 @@ def inventory(
     readable: Readable | None = None,
 ) -> list[InventoryEntry]:
     """Every model matching ``filter`` and free text ``q`` (as in search), ordered by
-    namespace and name; ``readable`` leaves out namespaces the caller may not read."""
+    namespace and name; ``readable`` (the caller's rights) leaves out what they may not read."""
     selected = _condition(db.dialect, filter, q, include_archived)
+    limited = readable is not None and not readable.everything
+    if readable is not None:
+        selected = and_(selected, readable_clause(readable, M.c.namespace, M.c.name))
     with db.read() as s:
         conn = s.connection()  # Core rows: no ORM result machinery per row
-        models = [
-            m for m in conn.execute(_models(selected)).all()
-            if readable is None or readable(m.namespace)
-        ]  # fmt: skip
+        models = list(conn.execute(_models(selected)).all())
         if not models:
             return []
         found = _Aspects()
         _datasets(conn, found)
-        for scope in _scopes(models, filtered=bool(filter or q), archived=include_archived):
+        filtered = bool(filter or q or limited)
+        for scope in _scopes(models, filtered=filtered, archived=include_archived):
             for loader in _LOADERS:
                 loader(conn, found, scope)
     return [_entry(m, found) for m in models]

@@ -15,10 +15,11 @@ from starlette.concurrency import run_in_threadpool
 from modelyard.api.access import Caller
 from modelyard.api.calls import Db
 from modelyard.api.errors import ERROR_RESPONSES
-from modelyard.api.readable import readable_by
 from modelyard.api.routes.models import FilterQ, TextQ
 from modelyard.db.engine import Database
 from modelyard.db.types import utcnow
+from modelyard.domain import access
+from modelyard.domain.access import Readable
 from modelyard.domain.inventory import MEDIA_TYPES, render
 from modelyard.services import inventory as svc
 
@@ -45,8 +46,8 @@ async def inventory(
     """Every model (filters as in search) with namespace, owners, risk level, production and
     other stages, datasets and classifications, dependencies, consumers, completeness, last
     approval and scan status (null until governance and scanning record them)."""
-    may_read = await readable_by(db, who)
-    text = await run_in_threadpool(_export, db, filter, q, include_archived, may_read, format)
+    readable = access.readable(who)
+    text = await run_in_threadpool(_export, db, filter, q, include_archived, readable, format)
     headers = {"Content-Disposition": f'inline; filename="modelyard-inventory.{format}"'}
     return Response(text, media_type=MEDIA_TYPES[format], headers=headers)
 
@@ -56,8 +57,8 @@ def _export(
     filter: str | None,
     q: str | None,
     include_archived: bool,
-    may_read: svc.Readable,
+    readable: Readable,
     fmt: str,
 ) -> str:
-    entries = svc.inventory(db, filter, q, include_archived, may_read)
+    entries = svc.inventory(db, filter, q, include_archived, readable)
     return render(entries, fmt, utcnow())
