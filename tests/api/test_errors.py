@@ -621,55 +621,6 @@ CASES += [
 ]
 
 
-DATASET = {"namespace": "risk-team", "name": "customers", "version": "1", "uri": "s3://lake/c"}
-CASES += [
-    Case(
-        "INGREDIENTS_INVALID",
-        "commit not hex",
-        lambda c: c.http.post(
-            f"{FRAUD}/versions", json={"ingredients": {"code": {"commit": "not-hex"}}}
-        ),
-    ),
-    Case(
-        "INGREDIENTS_INVALID",
-        "diff not among the artifacts",
-        lambda c: c.http.post(
-            f"{FRAUD}/versions",
-            json={
-                "ingredients": {
-                    "code": {"commit": "abc1234", "dirty": True, "diff_digest": NO_BLOB}
-                }
-            },
-        ),
-    ),
-    Case(
-        "DATASET_NOT_FOUND",
-        "get",
-        lambda c: c.http.get(f"{API}/datasets/risk-team/nothing/versions/1"),
-    ),
-    Case(
-        "DATASET_NOT_FOUND",
-        "trained on an unregistered dataset",
-        lambda c: c.http.post(
-            f"{FRAUD}/versions", json={"ingredients": {"data": [{"dataset": "risk-team/no@1"}]}}
-        ),
-    ),
-    Case(
-        "DATASET_EXISTS",
-        "register twice",
-        _then(
-            lambda c: c.http.post(f"{API}/datasets", json=DATASET),
-            lambda c: c.http.post(f"{API}/datasets", json=DATASET),
-        ),
-    ),
-    Case(
-        "CONSUMER_NOT_FOUND",
-        "remove",
-        lambda c: c.http.delete(f"{FRAUD}/consumers/nobody"),
-    ),
-]
-
-
 def _seed(http: httpx.Client) -> None:
     """risk-team/fraud with versions 1-3 (3 archived), an alias and a tag; risk-team/scorer; an
     archived model risk-team/retired; an archived namespace old-team."""
