@@ -218,3 +218,11 @@ def test_dataset_registration_twice_is_dataset_exists(
 def test_datasets_list_by_classification(http: httpx.Client, chain: dict[str, str]) -> None:
     page = ok(http.get(f"{API}/datasets", params={"classification": "pii"}))
     assert [d["reference"] for d in page["items"]] == [D]
+
+
+def test_a_version_cannot_derive_from_itself(http: httpx.Client, chain: dict[str, str]) -> None:
+    r = http.post(
+        f"{API}/models/risk-team/churn/versions", json={"derived_from": ["risk-team/churn@latest"]}
+    )
+    assert (r.status_code, r.json()["error"]["code"]) == (400, "REFERENCE_INVALID")
+    assert ok(http.get(f"{API}/models/risk-team/churn"))["latest_version"] == 1

@@ -119,15 +119,25 @@ def _data_row(s: Session, version_id: uuid.UUID, position: int, d: DataRef) -> d
 
 
 def _store_links(s: Session, version_id: uuid.UUID, upstream: Upstream) -> None:
-    rows = {
-        (relation, references.resolve_row(s, parse_reference(text)).id)
-        for relation, text in upstream.links()
-    }
+    rows = {(relation, _upstream_id(s, version_id, text)) for relation, text in upstream.links()}
     if rows:
         s.execute(
             insert(VersionEdgeRow),
             [{"version_id": version_id, "relation": r, "upstream_id": u} for r, u in sorted(rows)],
         )
+
+
+def _upstream_id(s: Session, version_id: uuid.UUID, text: str) -> uuid.UUID:
+    """The version ``text`` names now. The new version is already in the transaction, so
+    ``@latest`` or a stage of its own model could name it: refused, lineage has no loops."""
+    found: uuid.UUID = references.resolve_row(s, parse_reference(text)).id
+    if found == version_id:
+        raise InvalidInputError(
+            "REFERENCE_INVALID",
+            f"{text} names the version being created; name the upstream version by number",
+            reference=text,
+        )
+    return found
 
 
 # ------------------------------------------------------------------------------ reading
