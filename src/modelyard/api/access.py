@@ -40,7 +40,7 @@ from modelyard.domain.errors import (
     UnauthenticatedError,
 )
 from modelyard.domain.references import parse_reference
-from modelyard.services import denials, identity, sessions, tokens
+from modelyard.services import audit, denials, identity, sessions, tokens
 from modelyard.services.denials import Denial
 
 SESSION_COOKIE = "modelyard_session"
@@ -82,6 +82,7 @@ async def authenticated(request: Request, db: Annotated[Database, Depends(get_db
     else:
         who = await _from_session(request, db)
     request.state.principal = who
+    audit.bind_request(actor_id=who.user_id, token_id=who.token_id)
     return who
 
 

@@ -11,6 +11,8 @@ from typing import Any
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from modelyard.services import audit
+
 
 class RequestContext:
     """Gives each request an id (``X-Request-ID``, kept from the client when sane) and counts it."""
@@ -37,6 +39,7 @@ class RequestContext:
             return
         request_id = _request_id(scope)
         scope.setdefault("state", {})["request_id"] = request_id
+        bound = audit.bind_request(request_id=request_id)
         status = 500
         start = time.perf_counter()
 
@@ -53,6 +56,7 @@ class RequestContext:
         try:
             await self.app(scope, receive, send_with_id)
         finally:
+            audit.reset(bound)
             route = _route_template(scope)
             self.requests.labels(scope["method"], route, str(status)).inc()
             self.latency.labels(scope["method"], route).observe(time.perf_counter() - start)

@@ -20,6 +20,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from modelyard.db import audit
 from modelyard.domain.errors import ConflictError, UnavailableError
 
 _WRITE = "modelyard_write"
@@ -93,9 +94,12 @@ class Database:
 
     @contextmanager
     def write(self) -> Iterator[Session]:
-        """One transaction: committed when the block ends, rolled back if it raises."""
+        """One transaction: committed when the block ends, rolled back if it raises. The audit
+        and outbox events the block queued (``services.audit.record``) are written just before
+        the commit, in the same transaction."""
         with _unavailable_as_503(), self._write() as session, session.begin():
             yield session
+            audit.flush(session)
 
     def ping(self) -> bool:
         try:

@@ -470,3 +470,56 @@ class CardRow(Base):
     markdown: Mapped[str] = mapped_column(Text, default="")
     updated_by: Mapped[str] = mapped_column(String(128))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AuditEventRow(Base):
+    """One entry of the tamper-evident audit log (see ``domain/audit.py`` for the chain).
+
+    Append-only: written by ``db/audit.py`` in the transaction of the change it records, never
+    updated or deleted by any code path. ``seq`` is gapless from 1; ``hash`` chains each row to
+    the one before. Never holds a secret."""
+
+    __tablename__ = "audit_events"
+
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    event_id: Mapped[uuid.UUID] = mapped_column(unique=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    actor: Mapped[str] = mapped_column(String(128), index=True)
+    actor_id: Mapped[uuid.UUID | None]
+    token_id: Mapped[uuid.UUID | None]
+    action: Mapped[str] = mapped_column(String(64), index=True)
+    target: Mapped[str] = mapped_column(String(300), index=True)
+    namespace: Mapped[str | None] = mapped_column(Name, index=True)
+    before: Mapped[dict[str, Any] | None]
+    after: Mapped[dict[str, Any] | None]
+    request_id: Mapped[str] = mapped_column(String(64))
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditHeadRow(Base):
+    """The chain's head: the last seq and hash (one row, ``id = 1``). Writers lock it, which
+    serialises appends to the chain; ``audit verify`` checks the chain ends here."""
+
+    __tablename__ = "audit_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(BigInteger)
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class OutboxEventRow(Base):
+    """A change notification waiting for delivery (transactional outbox), written with its audit
+    event. ``seq`` is that event's seq: rows commit in seq order (the chain head is locked until
+    commit), so consumers can keep a "last seq handled" cursor. ``event_id`` is the stable id
+    deliveries carry."""
+
+    __tablename__ = "outbox_events"
+
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    event_id: Mapped[uuid.UUID] = mapped_column(unique=True)
+    type: Mapped[str] = mapped_column(String(64), index=True)
+    namespace: Mapped[str | None] = mapped_column(Name)
+    target: Mapped[str] = mapped_column(String(300))
+    payload: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,9 +1,9 @@
 """Records of refused sensitive requests (failed logins, bad tokens, authorization denials).
 
-Written in a transaction of their own (a refused request changes nothing else). The governance
-capability's audit log takes these rows over. A record that cannot be written is logged and
-dropped: the request stays refused either way (failing closed), and a database outage must not
-turn a 403 into a 500.
+Written in a transaction of their own (a refused request changes nothing else), with an
+``access.denied`` event in the audit log (audit only: no webhook event). A record that cannot
+be written is logged and dropped: the request stays refused either way (failing closed), and a
+database outage must not turn a 403 into a 500.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from modelyard.db.engine import Database
 from modelyard.db.tables import DeniedRequestRow
 from modelyard.domain.errors import ModelyardError
+from modelyard.services import audit
 
 log = logging.getLogger("modelyard.access")
 
@@ -41,8 +42,33 @@ def record(db: Database, denial: Denial) -> None:
     try:
         with db.write() as s:
             s.add(DeniedRequestRow(**denial.__dict__))
+            audit.record(
+                s,
+                denial.actor,
+                "access.denied",
+                denial.target or denial.path,
+                namespace=_namespace_of(denial.target),
+                after={
+                    "action": denial.action,
+                    "method": denial.method,
+                    "path": denial.path,
+                    "status": denial.status,
+                    "code": denial.code,
+                    "client": denial.client,
+                    "actor_id": denial.actor_id,
+                    "token_id": denial.token_id,
+                },
+                event=False,
+            )
     except (ModelyardError, SQLAlchemyError, OSError) as exc:
         log.warning("could not record a denied request (%s): %s", denial.code, exc)
+
+
+def _namespace_of(target: str) -> str | None:
+    """``ns`` of a ``ns`` or ``ns/name…`` target; None for other targets (``user:…``)."""
+    if not target or ":" in target.split("/", 1)[0]:
+        return None
+    return target.split("/", 1)[0].split("@", 1)[0][:64] or None
 
 
 def recent(db: Database, limit: int = 100) -> list[Denial]:

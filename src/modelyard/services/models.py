@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -16,6 +16,7 @@ from modelyard.domain.errors import ConflictError, InvalidInputError, NotFoundEr
 from modelyard.domain.lifecycle import RISK_LEVELS
 from modelyard.domain.names import check_name, check_tag, check_tags
 from modelyard.domain.records import Model
+from modelyard.services import audit
 from modelyard.services.lookup import model_row, namespace_row, writable_model
 from modelyard.services.records import model_from, model_records
 
@@ -69,6 +70,14 @@ def create_model(
                 queries.INSERT_SEARCH_DOCUMENT,
                 {"entity_id": row["id"], "kind": "model", "body": body},
             )
+            audit.record(
+                s,
+                actor,
+                "model.created",
+                f"{namespace}/{name}",
+                namespace=namespace,
+                after={"description": description, "tags": tags},
+            )
     except IntegrityError:
         raise _exists(namespace, name) from None
     return model_from(row, tags)
@@ -102,6 +111,15 @@ def update_model(
     with db.write() as s:
         row = writable_model(s, namespace, name)
         if description is not None and description != row.description:
+            audit.record(
+                s,
+                actor,
+                "model.updated",
+                f"{namespace}/{name}",
+                namespace=namespace,
+                before={"description": row.description},
+                after={"description": description},
+            )
             row.description = description
             _touch(row, actor)
             _index(s, row)
@@ -122,6 +140,15 @@ def set_risk(db: Database, actor: str, namespace: str, name: str, level: str, re
         raise InvalidInputError("VALIDATION_FAILED", "a risk level needs a reason")
     with db.write() as s:
         row = writable_model(s, namespace, name)
+        audit.record(
+            s,
+            actor,
+            "risk.changed",
+            f"{namespace}/{name}",
+            namespace=namespace,
+            before={"risk_level": row.risk_level, "risk_reason": row.risk_reason},
+            after={"risk_level": level, "risk_reason": reason},
+        )
         row.risk_level, row.risk_reason = level, reason
         _touch(row, actor)
         return model_records(s, [row])[0]
@@ -133,6 +160,7 @@ def archive_model(db: Database, actor: str, namespace: str, name: str) -> Model:
         if row.archived_at is None:
             row.archived_at = utcnow()
             _touch(row, actor)
+            audit.record(s, actor, "model.archived", f"{namespace}/{name}", namespace=namespace)
         return model_records(s, [row])[0]
 
 
@@ -143,6 +171,15 @@ def set_model_tag(
     with db.write() as s:
         row = writable_model(s, namespace, name)
         tag = s.get(ModelTagRow, (row.id, key))
+        audit.record(
+            s,
+            actor,
+            "tag.set",
+            f"{namespace}/{name}",
+            namespace=namespace,
+            before={"key": key, "value": tag.value} if tag is not None else None,
+            after={"key": key, "value": value},
+        )
         if tag is None:
             s.add(ModelTagRow(model_id=row.id, key=key, value=value))
         else:
@@ -156,13 +193,21 @@ def set_model_tag(
 def remove_model_tag(db: Database, actor: str, namespace: str, name: str, key: str) -> Model:
     with db.write() as s:
         row = writable_model(s, namespace, name)
-        gone = s.execute(
-            delete(ModelTagRow).where(ModelTagRow.model_id == row.id, ModelTagRow.key == key)
-        )
-        if not gone.rowcount:  # type: ignore[attr-defined]
+        tag = s.get(ModelTagRow, (row.id, key))
+        if tag is None:
             raise NotFoundError(
                 "TAG_NOT_FOUND", f"model {namespace}/{name} has no tag {key!r}", key=key
             )
+        audit.record(
+            s,
+            actor,
+            "tag.removed",
+            f"{namespace}/{name}",
+            namespace=namespace,
+            before={"key": key, "value": tag.value},
+        )
+        s.delete(tag)
+        s.flush()
         _touch(row, actor)
         _index(s, row)
         return model_records(s, [row])[0]

@@ -16,6 +16,7 @@ from modelyard.domain.errors import ConflictError, InvalidInputError
 from modelyard.domain.names import check_name
 from modelyard.domain.pagination import clamp_page_size, decode_page_token, encode_page_token
 from modelyard.domain.records import Namespace, Page
+from modelyard.services import audit
 from modelyard.services.lookup import namespace_row
 from modelyard.services.records import namespace_record
 
@@ -47,6 +48,14 @@ def create_namespace(
                         namespace_id=row.id, user_id=owner, role=Role.ADMIN.label, created_by=actor
                     )
                 )
+            audit.record(
+                s,
+                actor,
+                "namespace.created",
+                name,
+                namespace=name,
+                after={"name": name, "description": description, "visibility": visibility},
+            )
             return namespace_record(row)
     except IntegrityError:  # lost a race with a concurrent create of the same name
         raise _exists(name) from None
@@ -64,7 +73,16 @@ def get_namespace(db: Database, name: str) -> Namespace:
 def update_namespace(db: Database, actor: str, name: str, description: str | None) -> Namespace:
     with db.write() as s:
         row = namespace_row(s, name, for_update=True)
-        if description is not None:
+        if description is not None and description != row.description:
+            audit.record(
+                s,
+                actor,
+                "namespace.updated",
+                name,
+                namespace=name,
+                before={"description": row.description},
+                after={"description": description},
+            )
             row.description = description
             row.updated_at = utcnow()
         return namespace_record(row)
@@ -75,6 +93,7 @@ def archive_namespace(db: Database, actor: str, name: str) -> Namespace:
         row = namespace_row(s, name, for_update=True)
         if row.archived_at is None:
             row.archived_at = row.updated_at = utcnow()
+            audit.record(s, actor, "namespace.archived", name, namespace=name)
         return namespace_record(row)
 
 

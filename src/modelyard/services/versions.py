@@ -15,7 +15,6 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from modelyard.db import fulltext, queries
@@ -30,7 +29,7 @@ from modelyard.domain.manifests import Manifest
 from modelyard.domain.metrics import metric_values
 from modelyard.domain.names import check_tag, check_tags
 from modelyard.domain.records import Version
-from modelyard.services import cards, inheritance, manifests, provenance
+from modelyard.services import audit, cards, inheritance, manifests, provenance
 from modelyard.services import metrics as metrics_service
 from modelyard.services.lookup import (
     in_range,
@@ -123,6 +122,21 @@ def create_version(
             {"entity_id": row["id"], "kind": "version", "body": body},
         )
         inherited = inheritance.inherited(s, [version_id]) if ingredients or upstream else {}
+        audit.record(
+            s,
+            actor,
+            "version.created",
+            f"{namespace}/{name}@{number}",
+            namespace=namespace,
+            after={
+                "version": number,
+                "description": description,
+                "tags": tags,
+                "metrics": clean_metrics,
+                "manifest_digest": row["manifest_digest"],
+                "stage": INITIAL_STAGE,
+            },
+        )
     return version_from(row, risk, tags, [], inherited.get(version_id))
 
 
@@ -171,11 +185,26 @@ def update_version(
     with db.write() as s:
         model = writable_model(s, namespace, name)
         row = writable_version(s, model, number)
+        before = {"description": row.description, "metrics": dict(row.metrics or {})}
         if description is not None and description != row.description:
             row.description = description
             _index(s, row)
         if clean_metrics:
             row.metrics = {**(row.metrics or {}), **clean_metrics}
+        old, new = audit.changes(before, {"description": row.description, "metrics": row.metrics})
+        if old or values:
+            audit.record(
+                s,
+                actor,
+                "version.updated",
+                f"{namespace}/{name}@{number}",
+                namespace=namespace,
+                before=old,
+                after={
+                    **new,
+                    **({"metric_details": list(metric_details)} if metric_details else {}),
+                },
+            )
         metrics_service.write(s, row.id, values)
         row.updated_at = utcnow()
         return version_records(s, [(row, model.risk_level)])[0]
@@ -188,6 +217,9 @@ def archive_version(db: Database, actor: str, namespace: str, name: str, number:
         if row.archived_at is None:
             row.archived_at = row.updated_at = utcnow()
             row.status = "archived"
+            audit.record(
+                s, actor, "version.archived", f"{namespace}/{name}@{number}", namespace=namespace
+            )
         return version_records(s, [(row, model.risk_level)])[0]
 
 
@@ -199,6 +231,15 @@ def set_version_tag(
         model = writable_model(s, namespace, name)
         row = writable_version(s, model, number)
         tag = s.get(VersionTagRow, (row.id, key))
+        audit.record(
+            s,
+            actor,
+            "tag.set",
+            f"{namespace}/{name}@{number}",
+            namespace=namespace,
+            before={"key": key, "value": tag.value} if tag is not None else None,
+            after={"key": key, "value": value},
+        )
         if tag is None:
             s.add(VersionTagRow(version_id=row.id, key=key, value=value))
         else:
@@ -215,16 +256,22 @@ def remove_version_tag(
     with db.write() as s:
         model = writable_model(s, namespace, name)
         row = writable_version(s, model, number)
-        gone = s.execute(
-            delete(VersionTagRow).where(
-                VersionTagRow.version_id == row.id, VersionTagRow.key == key
-            )
-        )
-        if not gone.rowcount:  # type: ignore[attr-defined]
+        tag = s.get(VersionTagRow, (row.id, key))
+        if tag is None:
             raise NotFoundError(
                 "TAG_NOT_FOUND",
                 f"version {row.namespace}/{row.model_name}@{number} has no tag {key!r}",
             )
+        audit.record(
+            s,
+            actor,
+            "tag.removed",
+            f"{namespace}/{name}@{number}",
+            namespace=namespace,
+            before={"key": key, "value": tag.value},
+        )
+        s.delete(tag)
+        s.flush()
         row.updated_at = utcnow()
         _index(s, row)
         return version_records(s, [(row, model.risk_level)])[0]

@@ -1,0 +1,120 @@
+"""Appending queued audit events (and their outbox events) to the chain, inside the transaction.
+
+Services queue events on their write session (``services.audit.record``); ``Database.write()``
+calls ``flush`` just before COMMIT. ``flush`` locks the chain head (``SELECT … FOR UPDATE`` on
+PostgreSQL; on SQLite the transaction already holds the database's one write lock since
+``BEGIN IMMEDIATE``), numbers the events, chains their hashes, inserts them with their outbox
+rows and moves the head. The head stays locked until the transaction ends, so events commit in
+seq order and a failed transaction leaves neither its change nor its events.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
+
+from modelyard.db.tables import AuditEventRow, AuditHeadRow, OutboxEventRow
+from modelyard.db.types import utcnow
+from modelyard.domain.audit import GENESIS, chain_hash, jsonable, timestamp
+
+PENDING = "modelyard.audit.pending"
+
+_HEAD = select(AuditHeadRow.seq, AuditHeadRow.hash).where(AuditHeadRow.id == 1)
+_HEAD_FOR_UPDATE = _HEAD.with_for_update()
+_INSERT_HEAD = insert(AuditHeadRow)
+_LAST_EVENT = (
+    select(AuditEventRow.seq, AuditEventRow.hash).order_by(AuditEventRow.seq.desc()).limit(1)
+)
+_MOVE_HEAD = update(AuditHeadRow).where(AuditHeadRow.id == 1)
+_INSERT_EVENTS = insert(AuditEventRow)
+_INSERT_OUTBOX = insert(OutboxEventRow)
+
+
+@dataclass
+class Pending:
+    actor: str
+    action: str
+    target: str
+    namespace: str | None
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+    event: bool
+    actor_id: uuid.UUID | None = None
+    token_id: uuid.UUID | None = None
+    request_id: str = ""
+    at: datetime = field(default_factory=utcnow)
+    event_id: uuid.UUID = field(default_factory=uuid.uuid4)
+
+
+def queue(session: Session, pending: Pending) -> None:
+    session.info.setdefault(PENDING, []).append(pending)
+
+
+def flush(session: Session) -> None:
+    """Write the events queued on ``session`` (no-op when none are)."""
+    queued: list[Pending] = session.info.pop(PENDING, None) or []
+    if not queued:
+        return
+    session.flush()  # ORM changes first, so a constraint failure aborts before the chain moves
+    head = session.execute(_HEAD_FOR_UPDATE).first()
+    if head is None:  # migration 0005 seeds it; if someone deleted it, continue the chain
+        last = session.execute(_LAST_EVENT).first()
+        seq, prev = (int(last.seq), str(last.hash)) if last else (0, GENESIS)
+        session.execute(_INSERT_HEAD, {"id": 1, "seq": seq, "hash": prev})
+    else:
+        seq, prev = int(head.seq), str(head.hash)
+    events: list[dict[str, Any]] = []
+    outbox: list[dict[str, Any]] = []
+    for p in queued:
+        seq += 1
+        row: dict[str, Any] = {
+            "seq": seq,
+            "event_id": p.event_id,
+            "at": p.at,
+            "actor": p.actor,
+            "actor_id": p.actor_id,
+            "token_id": p.token_id,
+            "action": p.action,
+            "target": p.target,
+            "namespace": p.namespace,
+            "before": jsonable(p.before) if p.before is not None else None,
+            "after": jsonable(p.after) if p.after is not None else None,
+            "request_id": p.request_id,
+            "prev_hash": prev,
+        }
+        row["hash"] = prev = chain_hash(prev, row)
+        events.append(row)
+        if p.event:
+            outbox.append(
+                {
+                    "seq": seq,
+                    "event_id": p.event_id,
+                    "type": p.action,
+                    "namespace": p.namespace,
+                    "target": p.target,
+                    "payload": payload(row),
+                    "created_at": p.at,
+                }
+            )
+    session.execute(_INSERT_EVENTS, events)
+    if outbox:
+        session.execute(_INSERT_OUTBOX, outbox)
+    session.execute(_MOVE_HEAD, {"seq": seq, "hash": prev})
+
+
+def payload(row: dict[str, Any]) -> dict[str, Any]:
+    """The body an event is delivered with (webhooks)."""
+    return {
+        "id": str(row["event_id"]),
+        "type": row["action"],
+        "timestamp": timestamp(row["at"]),
+        "actor": row["actor"],
+        "target": row["target"],
+        "namespace": row["namespace"],
+        "data": {"before": row["before"], "after": row["after"]},
+    }
