@@ -18,6 +18,7 @@ from fastapi import FastAPI
 from modelyard.db.engine import Database
 from modelyard.db.tables import ApiTokenRow
 from modelyard.db.types import utcnow
+from modelyard.domain.digests import digest_of
 from modelyard.services import denials, users
 from tests import identity as make
 
@@ -334,3 +335,36 @@ def test_namespace_creators_become_admins_and_service_accounts_cannot_create(
     with make.http_as(app, ci_token.json()["token"]) as ci:
         assert _status(ci.post(f"{API}/namespaces", json={"name": "robots"}))[0] == 403
         assert ci.post(f"{API}/models", json={"namespace": "annex", "name": "m"}).status_code == 201
+
+
+@pytest.mark.usefixtures("teams")
+def test_an_upload_session_is_only_its_starters(app: Any, db: Database, http: httpx.Client) -> None:
+    """Another signed-in uploader (here a contributor elsewhere; the admin below) cannot
+    write into, look at, commit or cancel a session: to them it does not exist."""
+    data = b"the admin's bytes"
+    session = http.post(f"{API}/blobs/uploads", json={"size": len(data)}).json()["id"]
+    url = f"{API}/blobs/uploads/{session}"
+    stranger_id = str(uuid.uuid4())
+    stranger = http.get(f"{API}/blobs/uploads/{stranger_id}")
+    with make.http_as(app, make.token(db, "ann")) as ann:
+        answers = {
+            "status": ann.get(url),
+            "chunk": ann.patch(url, content=b"ann's", headers={"content-range": "bytes 0-4/*"}),
+            "commit": ann.post(f"{url}/commit", json={"digest": digest_of(b"ann's")}),
+            "cancel": ann.delete(url),
+        }
+        own = ann.post(f"{API}/blobs/uploads", json={}).json()["id"]
+    assert {k: _status(r) for k, r in answers.items()} == dict.fromkeys(
+        answers, (404, "UPLOAD_NOT_FOUND")
+    )
+    # Word for word what a session that never existed gets.
+    assert answers["status"].json()["error"]["message"] == f"no upload {session}"
+    assert stranger.json()["error"]["message"] == f"no upload {stranger_id}"
+    # The starter's session is untouched and still works; ann's own is hidden from the admin.
+    assert http.get(url).json()["received"] == 0
+    r = http.patch(url, content=data, headers={"content-range": f"bytes 0-{len(data) - 1}/*"})
+    assert r.status_code == 202
+    assert http.post(f"{url}/commit", json={"digest": digest_of(data)}).status_code == 201
+    assert _status(http.get(f"{API}/blobs/uploads/{own}")) == (404, "UPLOAD_NOT_FOUND")
+    records = {(d.actor, d.code, d.target) for d in denials.recent(db)}
+    assert ("ann", "UPLOAD_NOT_FOUND", session) in records

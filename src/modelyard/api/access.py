@@ -40,7 +40,7 @@ from modelyard.domain.errors import (
     UnauthenticatedError,
 )
 from modelyard.domain.references import parse_reference
-from modelyard.services import audit, denials, identity, sessions, tokens
+from modelyard.services import audit, denials, identity, sessions, tokens, uploads
 from modelyard.services.denials import Denial
 
 SESSION_COOKIE = "modelyard_session"
@@ -328,6 +328,22 @@ async def can_upload(
     return who
 
 
+async def can_use_upload(
+    request: Request,
+    who: Annotated[Principal, Depends(can_upload)],
+    db: Annotated[Database, Depends(get_db)],
+) -> Principal:
+    """An upload session belongs to the principal that started it: to anyone else, admins
+    included, it does not exist (the same 404 UPLOAD_NOT_FOUND as a missing one), so nobody
+    can write into, commit, cancel or even probe another caller's upload."""
+    upload_id = str(request.path_params["upload_id"])
+    owner = await run(db, uploads.owner_of, db, upload_id)
+    if owner is not None and owner != who.name:
+        await record(request, db, who, "upload", upload_id, 404, "UPLOAD_NOT_FOUND")
+        raise uploads.not_found(upload_id)
+    return who  # unknown sessions: the service answers UPLOAD_NOT_FOUND
+
+
 async def can_read_blob(
     request: Request,
     who: Annotated[Principal, Depends(authenticated)],
@@ -355,4 +371,5 @@ CanManage = Depends(Need(access.MANAGE))
 CanOwn = Depends(Need(access.OWN))
 CanReadReference = Depends(can_read_reference)
 CanUpload = Depends(can_upload)
+CanUseUpload = Depends(can_use_upload)
 CanReadBlob = Depends(can_read_blob)

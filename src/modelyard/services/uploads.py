@@ -94,7 +94,7 @@ def out_of_order(upload_id: str, received: int) -> RangeNotSatisfiableError:
     )
 
 
-def _not_found(upload_id: str) -> NotFoundError:
+def not_found(upload_id: str) -> NotFoundError:
     return NotFoundError("UPLOAD_NOT_FOUND", f"no upload {upload_id}", upload=upload_id)
 
 
@@ -102,7 +102,17 @@ def _uuid(upload_id: str) -> uuid.UUID:
     try:
         return uuid.UUID(upload_id)
     except ValueError:
-        raise _not_found(upload_id) from None
+        raise not_found(upload_id) from None
+
+
+def owner_of(db: Database, upload_id: str) -> str | None:
+    """Who started the upload session (``created_by``), or None when there is none."""
+    try:
+        key = uuid.UUID(upload_id)
+    except ValueError:
+        return None
+    with db.read() as s:
+        return s.scalar(select(UploadRow.created_by).where(UploadRow.id == key))
 
 
 def _record(row: UploadRow) -> Upload:
@@ -133,7 +143,7 @@ def get_upload(t: Transfers, upload_id: str) -> Upload:
     with t.db.read() as s:
         row = s.get(UploadRow, _uuid(upload_id))
         if row is None:
-            raise _not_found(upload_id)
+            raise not_found(upload_id)
         return _record(row)
 
 
@@ -221,7 +231,7 @@ def _advance(
             select(UploadRow).where(UploadRow.id == _uuid(upload_id)).with_for_update()
         ).first()
         if row is None:
-            raise _not_found(upload_id)  # cancelled or collected while the chunk streamed
+            raise not_found(upload_id)  # cancelled or collected while the chunk streamed
         if row.received != start:
             raise out_of_order(upload_id, row.received)  # another writer won (S3: no lock)
         row.received = start + written
@@ -301,7 +311,7 @@ def cancel_upload(t: Transfers, upload_id: str) -> None:
     with t.db.write() as s:
         gone = s.execute(delete(UploadRow).where(UploadRow.id == _uuid(upload_id)))
         if not gone.rowcount:  # type: ignore[attr-defined]
-            raise _not_found(upload_id)
+            raise not_found(upload_id)
     t.hashes.drop(upload_id)
     _forget_bytes(t.store, upload_id)
 

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Path, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from modelyard.api.access import CanReadBlob, CanUpload
+from modelyard.api.access import CanReadBlob, CanUpload, CanUseUpload
 from modelyard.api.blob_schemas import (
     BINARY_BODY,
     BlobOut,
@@ -93,7 +93,7 @@ async def start_upload(body: UploadStart, request: Request, actor: Actor) -> JSO
     return _upload_response(upload, 201)
 
 
-@router.get("/uploads/{upload_id}", response_model=UploadOut, dependencies=[CanUpload])
+@router.get("/uploads/{upload_id}", response_model=UploadOut, dependencies=[CanUseUpload])
 async def upload_status(upload_id: UploadId, request: Request) -> JSONResponse:
     """How many bytes the session holds: resume by sending the rest from ``received``."""
     upload = await run_in_threadpool(uploads.get_upload, _transfers(request), str(upload_id))
@@ -105,7 +105,7 @@ async def upload_status(upload_id: UploadId, request: Request) -> JSONResponse:
     status_code=202,
     response_model=UploadOut,
     openapi_extra=BINARY_BODY,
-    dependencies=[CanUpload],
+    dependencies=[CanUseUpload],
 )
 async def write_chunk(upload_id: UploadId, request: Request) -> JSONResponse:
     """Send bytes ``START-END`` (``Content-Range: bytes START-END/*``); START must be the
@@ -131,7 +131,7 @@ async def write_chunk(upload_id: UploadId, request: Request) -> JSONResponse:
     "/uploads/{upload_id}/commit",
     status_code=201,
     response_model=BlobOut,
-    dependencies=[CanUpload],
+    dependencies=[CanUseUpload],
 )
 async def commit_upload(upload_id: UploadId, body: UploadCommit, request: Request) -> Response:
     """Finish the session: the bytes become blob ``digest`` if they hash to it (else 400
@@ -146,7 +146,7 @@ async def commit_upload(upload_id: UploadId, body: UploadCommit, request: Reques
     return _blob_response(blob)
 
 
-@router.delete("/uploads/{upload_id}", status_code=204, dependencies=[CanUpload])
+@router.delete("/uploads/{upload_id}", status_code=204, dependencies=[CanUseUpload])
 async def cancel_upload(upload_id: UploadId, request: Request) -> Response:
     """Abandon the session and its bytes."""
     await run_in_threadpool(uploads.cancel_upload, _transfers(request), str(upload_id))
