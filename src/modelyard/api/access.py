@@ -82,7 +82,7 @@ async def authenticated(request: Request, db: Annotated[Database, Depends(get_db
     else:
         who = await _from_session(request, db)
     request.state.principal = who
-    audit.bind_request(actor_id=who.user_id, token_id=who.token_id)
+    audit.bind_request(actor=who.name, actor_id=who.user_id, token_id=who.token_id)
     return who
 
 

@@ -14,6 +14,7 @@ from modelyard.api import access, errors, redaction
 from modelyard.api.limits import FailureLimiter
 from modelyard.api.middleware import BodySizeLimit, RefuseNulInPath, RequestContext
 from modelyard.api.routes import (
+    audit,
     auth,
     blobs,
     datasets,
@@ -82,7 +83,7 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     errors.install(app)
     routers = (
         *(health, namespaces, models, versions, manifests, blobs, auth, users, tokens, teams),
-        *(datasets, lineage, inventory),
+        *(datasets, lineage, inventory, audit),
     )
     for module in routers:
         app.include_router(module.router)

@@ -6,6 +6,7 @@ import typer
 
 from modelyard.cli import (
     aliases,
+    audit,
     auth,
     datasets,
     inventory,
@@ -55,6 +56,7 @@ app.command("metrics")(lineage.metrics)
 app.command("packages")(lineage.packages)
 app.add_typer(inventory.consumers_app, name="consumers")
 app.add_typer(inventory.inventory_app, name="inventory")
+app.add_typer(audit.app, name="audit")
 
 
 def main() -> None:

@@ -9,6 +9,7 @@ from types import TracebackType
 import httpx
 
 from modelyard.client import _credentials as credentials
+from modelyard.client._audit import AuditMixin
 from modelyard.client._http import DEFAULT_TIMEOUT, Http
 from modelyard.client._identity import IdentityMixin
 from modelyard.client._lineage import DatasetsMixin, LineageMixin
@@ -28,6 +29,7 @@ class Client(
     TransferMixin,
     DatasetsMixin,
     LineageMixin,
+    AuditMixin,
 ):
     """A connection to one Modelyard server. Use it as a context manager, or call ``close()``.
 

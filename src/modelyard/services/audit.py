@@ -40,6 +40,7 @@ class RequestContext:
     """Who is behind the current request, as far as the audit log cares."""
 
     request_id: str = ""
+    actor: str = ""
     actor_id: uuid.UUID | None = None
     token_id: uuid.UUID | None = None
 
@@ -52,6 +53,7 @@ _context: contextvars.ContextVar[RequestContext] = contextvars.ContextVar(
 
 def bind_request(
     request_id: str | None = None,
+    actor: str | None = None,
     actor_id: uuid.UUID | None = None,
     token_id: uuid.UUID | None = None,
 ) -> contextvars.Token[RequestContext]:
@@ -62,6 +64,7 @@ def bind_request(
         replace(
             now,
             request_id=now.request_id if request_id is None else request_id[:64],
+            actor=now.actor if actor is None else actor,
             actor_id=actor_id if actor_id is not None else now.actor_id,
             token_id=token_id if token_id is not None else now.token_id,
         )
@@ -74,6 +77,12 @@ def reset(token: contextvars.Token[RequestContext]) -> None:
 
 def current() -> RequestContext:
     return _context.get()
+
+
+def acting() -> str:
+    """The current request's caller, for services whose signature names no actor ("system"
+    outside a request: the CLI's administrative commands, start-up)."""
+    return _context.get().actor or "system"
 
 
 def record(

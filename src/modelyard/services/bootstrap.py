@@ -19,6 +19,7 @@ from modelyard.domain.access import FULL_SCOPES
 from modelyard.domain.accounts import IssuedToken
 from modelyard.domain.errors import ConflictError
 from modelyard.domain.names import check_name
+from modelyard.services import audit
 from modelyard.services.tokens import add_token
 
 FIRST_ADMIN = "admin"
@@ -49,9 +50,19 @@ def _admin_with_token(s: Session, name: str, label: str) -> IssuedToken:
     if row is None:
         row = UserRow(name=name, kind="user", created_by=ACTOR)
         s.add(row)
+        audit.record(s, ACTOR, "user.created", f"user:{name}", after={"name": name, "admin": True})
     elif row.kind == "service":
         raise ConflictError(
             "SERVICE_ACCOUNT_NOT_ALLOWED", "service accounts cannot be global admins", user=name
+        )
+    elif not row.is_admin or row.disabled_at is not None:
+        audit.record(
+            s,
+            ACTOR,
+            "user.admin_changed",
+            f"user:{name}",
+            before={"admin": row.is_admin, "disabled": row.disabled_at is not None},
+            after={"admin": True, "disabled": False},
         )
     row.is_admin, row.disabled_at = True, None
     s.flush()

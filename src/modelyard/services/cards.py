@@ -21,7 +21,7 @@ from modelyard.domain.cards import MAX_CARD, CardFacts, render_card
 from modelyard.domain.checks import CheckResult
 from modelyard.domain.errors import InvalidInputError
 from modelyard.domain.references import parse_reference
-from modelyard.services import consumers, metrics, provenance, references
+from modelyard.services import audit, consumers, metrics, provenance, references
 from modelyard.services.lookup import model_row, version_row, writable_model, writable_version
 from modelyard.services.records import one_version
 
@@ -49,6 +49,15 @@ def set_card(db: Database, actor: str, namespace: str, name: str, number: int, t
     check_card(text)
     with db.write() as s:
         version = writable_version(s, writable_model(s, namespace, name), number)
+        audit.record(
+            s,
+            actor,
+            "card.updated",
+            f"{namespace}/{name}@{number}",
+            namespace=namespace,
+            before={"characters": len(_text(s, version.id))},
+            after={"characters": len(text)},
+        )
         put(s, version.id, text, actor, utcnow())
     return text
 

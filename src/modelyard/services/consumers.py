@@ -23,7 +23,7 @@ from modelyard.db.types import utcnow
 from modelyard.domain.errors import InvalidInputError, NotFoundError
 from modelyard.domain.lineage import Consumer, check_consumer
 from modelyard.domain.references import parse_reference
-from modelyard.services import references
+from modelyard.services import audit, references
 from modelyard.services.lookup import model_row, writable_model
 
 
@@ -56,6 +56,20 @@ def declare(
     with db.write() as s:
         model = writable_model(s, namespace, name)
         row = _row(s, model.id, consumer)
+        audit.record(
+            s,
+            actor,
+            "consumer.declared",
+            f"{namespace}/{name}",
+            namespace=namespace,
+            before=None if row is None else {
+                "consumer": consumer, "kind": row.kind, "reference": row.reference,
+                "description": row.description,
+            },
+            after={
+                "consumer": consumer, "kind": kind, "reference": text, "description": description,
+            },
+        )  # fmt: skip
         if row is None:
             row = ConsumerRow(
                 id=uuid.uuid4(), model_id=model.id, name=consumer, declared_by=actor,
@@ -89,6 +103,14 @@ def remove(db: Database, actor: str, namespace: str, name: str, consumer: str) -
                 f"{namespace}/{name} has no consumer {consumer!r}",
                 consumer=consumer,
             )
+        audit.record(
+            s,
+            actor,
+            "consumer.removed",
+            f"{namespace}/{name}",
+            namespace=namespace,
+            before={"consumer": consumer, "kind": row.kind, "reference": row.reference},
+        )
         s.delete(row)
 
 

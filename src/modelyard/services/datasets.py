@@ -37,6 +37,7 @@ from modelyard.domain.pagination import (
     fingerprint,
 )
 from modelyard.domain.records import Page
+from modelyard.services import audit
 from modelyard.services.lookup import namespace_row
 
 D = DatasetRow
@@ -76,7 +77,19 @@ def create_dataset(
             s.add(row)
             s.flush()
             _set_classifications(s, row.id, labels)
-            return _record(row, labels)
+            record = _record(row, labels)
+            audit.record(
+                s,
+                actor,
+                "dataset.created",
+                f"{namespace}/{name}@{version}",
+                namespace=namespace,
+                after={
+                    "uri": uri, "digest": digest, "size": size, "owner": row.owner,
+                    "licence": licence, "description": description, "classifications": list(labels),
+                },
+            )  # fmt: skip
+            return record
     except IntegrityError as exc:
         raise ConflictError(
             "DATASET_EXISTS",
@@ -143,13 +156,26 @@ def update_dataset(
     changes = {"description": description, "owner": owner, "licence": licence}
     with db.write() as s:
         row = dataset_row(s, _pinned(reference), for_update=True)
+        before = records(s, [row])[0]
         for field, value in changes.items():
             if value is not None:
                 setattr(row, field, value)
         if labels is not None:
             _set_classifications(s, row.id, labels)
         row.updated_at = utcnow()
-        return records(s, [row])[0]
+        after = records(s, [row])[0]
+        old, new = audit.changes(_metadata(before), _metadata(after))
+        if old:
+            audit.record(
+                s,
+                actor,
+                "dataset.updated",
+                _ref(row),
+                namespace=row.namespace,
+                before=old,
+                after=new,
+            )
+        return after
 
 
 def revoke_dataset(db: Database, actor: str, reference: str, reason: str) -> Dataset:
@@ -159,6 +185,15 @@ def revoke_dataset(db: Database, actor: str, reference: str, reason: str) -> Dat
         raise InvalidInputError("VALIDATION_FAILED", "revoking a dataset needs a reason")
     with db.write() as s:
         row = dataset_row(s, _pinned(reference), for_update=True)
+        audit.record(
+            s,
+            actor,
+            "dataset.revoked",
+            _ref(row),
+            namespace=row.namespace,
+            before={"status": row.status},
+            after={"status": "revoked", "reason": reason},
+        )
         row.status, row.revoked_reason, row.revoked_by = "revoked", reason, actor
         row.revoked_at = row.updated_at = utcnow()
         return records(s, [row])[0]
@@ -168,9 +203,31 @@ def reinstate_dataset(db: Database, actor: str, reference: str) -> Dataset:
     """Undo a revocation made in error."""
     with db.write() as s:
         row = dataset_row(s, _pinned(reference), for_update=True)
+        audit.record(
+            s,
+            actor,
+            "dataset.reinstated",
+            _ref(row),
+            namespace=row.namespace,
+            before={"status": row.status, "reason": row.revoked_reason},
+            after={"status": "active"},
+        )
         row.status, row.revoked_reason, row.revoked_by, row.revoked_at = "active", "", "", None
         row.updated_at = utcnow()
         return records(s, [row])[0]
+
+
+def _ref(row: DatasetRow) -> str:
+    return f"{row.namespace}/{row.name}@{row.version}"
+
+
+def _metadata(dataset: Dataset) -> dict[str, Any]:
+    return {
+        "description": dataset.description,
+        "owner": dataset.owner,
+        "licence": dataset.licence,
+        "classifications": list(dataset.classifications),
+    }
 
 
 def _pinned(reference: str) -> DatasetRef:

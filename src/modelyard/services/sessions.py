@@ -22,7 +22,7 @@ from modelyard.db.types import utcnow
 from modelyard.domain.access import Principal
 from modelyard.domain.accounts import User
 from modelyard.domain.errors import UnauthenticatedError
-from modelyard.services import passwords
+from modelyard.services import audit, passwords
 from modelyard.services.principals import load_principal
 from modelyard.services.users import user_record
 
@@ -77,6 +77,7 @@ def start(db: Database, name: str, ttl_seconds: int) -> str:
                 expires_at=now + timedelta(seconds=ttl_seconds),
             )
         )
+        audit.record(s, name, "session.started", f"user:{name}", event=False)
     return secret
 
 
@@ -98,4 +99,10 @@ def principal(db: Database, secret: str) -> Principal | None:
 
 def end(db: Database, secret: str) -> None:
     with db.write() as s:
-        s.execute(delete(WebSessionRow).where(WebSessionRow.digest == _digest(secret)))
+        row = s.scalars(
+            select(WebSessionRow).where(WebSessionRow.digest == _digest(secret))
+        ).first()
+        if row is not None:
+            name = s.get_one(UserRow, row.user_id).name
+            audit.record(s, name, "session.ended", f"user:{name}", event=False)
+            s.delete(row)

@@ -21,6 +21,7 @@ from modelyard.domain.access import Role, check_capacity, check_visibility
 from modelyard.domain.accounts import Member
 from modelyard.domain.errors import ConflictError, NotFoundError
 from modelyard.domain.records import Namespace
+from modelyard.services import audit
 from modelyard.services.lookup import namespace_row
 from modelyard.services.records import namespace_record
 from modelyard.services.users import user_row
@@ -89,6 +90,16 @@ def set_member(db: Database, actor: str, namespace: str, user: str, role: Role) 
         ns = namespace_row(s, namespace, for_update=True)
         who = user_row(s, user)
         row = s.get(MembershipRow, (ns.id, who.id))
+        if row is None or row.role != role.label:
+            audit.record(
+                s,
+                actor,
+                "member.set",
+                f"{namespace}:{user}",
+                namespace=namespace,
+                before={"user": user, "role": row.role} if row is not None else None,
+                after={"user": user, "role": role.label},
+            )
         if row is None:
             row = MembershipRow(namespace_id=ns.id, user_id=who.id, created_by=actor)
             s.add(row)
@@ -108,6 +119,14 @@ def remove_member(db: Database, namespace: str, user: str) -> None:
         row = _membership(s, ns, who)
         if row.role == Role.ADMIN.label:
             _keep_an_admin(s, ns, who)
+        audit.record(
+            s,
+            audit.acting(),
+            "member.removed",
+            f"{namespace}:{user}",
+            namespace=namespace,
+            before={"user": user, "role": row.role},
+        )
         s.delete(row)
 
 
@@ -158,6 +177,14 @@ def grant_capacity(
             )
         _membership(s, ns, who)
         if s.get(CapacityRow, (ns.id, who.id, capacity)) is None:
+            audit.record(
+                s,
+                actor,
+                "capacity.granted",
+                f"{namespace}:{user}",
+                namespace=namespace,
+                after={"user": user, "capacity": capacity},
+            )
             s.add(
                 CapacityRow(namespace_id=ns.id, user_id=who.id, capacity=capacity, granted_by=actor)
             )
@@ -172,13 +199,22 @@ def revoke_capacity(db: Database, namespace: str, user: str, capacity: str) -> M
         ns = namespace_row(s, namespace)
         who = user_row(s, user)
         _membership(s, ns, who)
-        s.execute(
+        gone = s.execute(
             delete(CapacityRow).where(
                 CapacityRow.namespace_id == ns.id,
                 CapacityRow.user_id == who.id,
                 CapacityRow.capacity == capacity,
             )
         )
+        if gone.rowcount:  # type: ignore[attr-defined]
+            audit.record(
+                s,
+                audit.acting(),
+                "capacity.revoked",
+                f"{namespace}:{user}",
+                namespace=namespace,
+                before={"user": user, "capacity": capacity},
+            )
         member = _member(s, ns, who)
         assert member is not None
         return member
@@ -189,5 +225,14 @@ def set_visibility(db: Database, namespace: str, visibility: str) -> Namespace:
     with db.write() as s:
         row = namespace_row(s, namespace, for_update=True)
         if row.visibility != visibility:
+            audit.record(
+                s,
+                audit.acting(),
+                "namespace.updated",
+                namespace,
+                namespace=namespace,
+                before={"visibility": row.visibility},
+                after={"visibility": visibility},
+            )
             row.visibility, row.updated_at = visibility, utcnow()
         return namespace_record(row)

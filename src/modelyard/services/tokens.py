@@ -27,6 +27,7 @@ from modelyard.domain.access import (
 )
 from modelyard.domain.accounts import ApiToken, IssuedToken
 from modelyard.domain.errors import InvalidInputError, NotFoundError, UnauthenticatedError
+from modelyard.services import audit
 from modelyard.services.principals import load_principal
 from modelyard.services.users import user_row
 
@@ -92,6 +93,20 @@ def add_token(
     )
     s.add(row)
     s.flush()
+    audit.record(
+        s,
+        actor,
+        "token.created",
+        f"token:{row.id}",
+        after={
+            "user": owner.name,
+            "name": name,
+            "scopes": row.scopes,
+            "expires_at": expires_at,
+            "prefix": prefix,
+        },
+        event=False,
+    )
     return IssuedToken(token_record(row, owner.name), secret)
 
 
@@ -116,9 +131,18 @@ def revoke_token(db: Database, token_id: str) -> ApiToken:
     """Revoke (idempotent); the token is refused from the next request on."""
     with db.write() as s:
         row = _token_row(s, token_id, for_update=True)
+        owner = s.get_one(UserRow, row.user_id).name
         if row.revoked_at is None:
             row.revoked_at = utcnow()
-        return token_record(row, s.get_one(UserRow, row.user_id).name)
+            audit.record(
+                s,
+                audit.acting(),
+                "token.revoked",
+                f"token:{row.id}",
+                before={"user": owner, "name": row.name},
+                event=False,
+            )
+        return token_record(row, owner)
 
 
 def _token_row(s: Session, token_id: str, for_update: bool = False) -> ApiTokenRow:

@@ -20,7 +20,7 @@ from modelyard.domain.errors import ConflictError, InvalidInputError, NotFoundEr
 from modelyard.domain.names import check_name
 from modelyard.domain.pagination import clamp_page_size, decode_page_token, encode_page_token
 from modelyard.domain.records import Page
-from modelyard.services import passwords
+from modelyard.services import audit, passwords
 from modelyard.services.lookup import namespace_row
 
 
@@ -107,7 +107,23 @@ def _insert(
             else:
                 s.add(row)
             s.flush()
-            return user_record(s, row)
+            record = user_record(s, row)
+            audit.record(
+                s,
+                row.created_by,
+                "service_account.created" if row.kind == "service" else "user.created",
+                f"user:{row.name}",
+                namespace=namespace,
+                after={
+                    "name": row.name,
+                    "kind": row.kind,
+                    "display_name": row.display_name,
+                    "email": row.email,
+                    "admin": row.is_admin,
+                    "role": role.label if role is not None else None,
+                },
+            )
+            return record
     except IntegrityError:  # lost a race with a concurrent create of the same name
         raise _exists(row.name) from None
 
@@ -149,10 +165,14 @@ def update_user(
 ) -> User:
     with db.write() as s:
         row = user_row(s, name, for_update=True)
+        before = {"display_name": row.display_name, "email": row.email}
         if display_name is not None:
             row.display_name = display_name
         if email is not None:
             row.email = email
+        old, new = audit.changes(before, {"display_name": row.display_name, "email": row.email})
+        if old:
+            audit.record(s, audit.acting(), "user.updated", f"user:{name}", before=old, after=new)
         row.updated_at = utcnow()
         return user_record(s, row)
 
@@ -171,6 +191,7 @@ def set_password(db: Database, name: str, password: str, current: str | None = N
             )
         row.password_hash = hashed
         row.updated_at = utcnow()
+        audit.record(s, audit.acting(), "user.password_changed", f"user:{name}", event=False)
         s.execute(delete(WebSessionRow).where(WebSessionRow.user_id == row.id))
 
 
@@ -181,6 +202,15 @@ def set_admin(db: Database, name: str, admin: bool) -> User:
             raise _service_refused("be global admins")
         if not admin and row.is_admin:
             _keep_an_admin(s, row)
+        if row.is_admin != admin:
+            audit.record(
+                s,
+                audit.acting(),
+                "user.admin_changed",
+                f"user:{name}",
+                before={"admin": row.is_admin},
+                after={"admin": admin},
+            )
         row.is_admin = admin
         row.updated_at = utcnow()
         return user_record(s, row)
@@ -190,6 +220,15 @@ def set_disabled(db: Database, name: str, disabled: bool) -> User:
     """Disabling takes effect on the next request: sessions end, tokens are refused."""
     with db.write() as s:
         row = user_row(s, name, for_update=True)
+        if disabled != (row.disabled_at is not None):
+            audit.record(
+                s,
+                audit.acting(),
+                "user.disabled" if disabled else "user.enabled",
+                f"user:{name}",
+                before={"disabled": not disabled},
+                after={"disabled": disabled},
+            )
         if disabled and row.disabled_at is None:
             if row.is_admin:
                 _keep_an_admin(s, row)
