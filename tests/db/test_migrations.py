@@ -94,6 +94,42 @@ def test_upgrade_head_matches_the_tables_and_makes_the_fulltext_index(empty_url:
         engine.dispose()
 
 
+# Migration 0006's triggers that count changes to access (services/access_cache.py relies on
+# them). A later migration that rebuilds one of these tables on SQLite (batch mode copies the
+# table) drops its triggers, and must make them again: this test notices.
+ACCESS_TRIGGERS = {
+    f"access_generation_{table}_{event}"
+    for table, events in {
+        "api_tokens": ("update", "delete"),
+        "users": ("update", "delete"),
+        "memberships": ("insert", "update", "delete"),
+        "reviewer_capacities": ("insert", "update", "delete"),
+        "namespaces": ("insert", "update", "delete"),
+    }.items()
+    for event in events
+}
+
+
+def _triggers(url: str) -> set[str]:
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            if engine.dialect.name == "sqlite":
+                query = "SELECT name FROM sqlite_master WHERE type = 'trigger'"
+            else:
+                query = "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal"
+            return set(conn.scalars(text(query)))
+    finally:
+        engine.dispose()
+
+
+def test_head_has_the_triggers_that_count_access_changes(empty_url: str) -> None:
+    command.upgrade(_alembic(empty_url), "head")
+    assert _triggers(empty_url) >= ACCESS_TRIGGERS
+    command.downgrade(_alembic(empty_url), "0005")
+    assert not ACCESS_TRIGGERS & _triggers(empty_url)
+
+
 def test_migrate_then_downgrade_to_base_then_upgrade_to_head(empty_url: str) -> None:
     engine = create_engine(empty_url)
     try:

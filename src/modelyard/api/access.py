@@ -40,7 +40,8 @@ from modelyard.domain.errors import (
     UnauthenticatedError,
 )
 from modelyard.domain.references import parse_reference
-from modelyard.services import audit, denials, identity, sessions, tokens, uploads
+from modelyard.services import audit, denials, identity, sessions, uploads
+from modelyard.services.access_cache import AccessCache
 from modelyard.services.denials import Denial
 
 SESSION_COOKIE = "modelyard_session"
@@ -94,11 +95,14 @@ async def _from_token(request: Request, db: Database, header: str) -> Principal:
             raise UnauthenticatedError(
                 "TOKEN_INVALID", "the Authorization header must be 'Bearer <token>'"
             )
-        return await run(db, tokens.authenticate, db, secret.strip())
+        cache: AccessCache = request.app.state.access_cache
+        who, generation = await run(db, cache.sign_in, db, secret.strip())
     except UnauthenticatedError as exc:
         limiter_of(request).failed(client_of(request))
         await record(request, db, None, "authenticate", "", 401, exc.code)
         raise
+    request.state.access_generation = generation
+    return who
 
 
 async def _from_session(request: Request, db: Database) -> Principal:
@@ -178,9 +182,7 @@ async def authorize(
 
     ``creating``: the model does not exist yet; hiding then depends on seeing the namespace.
     """
-    visibility = (
-        None if who.is_admin else await run(db, identity.namespace_visibility, db, namespace)
-    )
+    visibility = None if who.is_admin else await _visibility(request, db, namespace)
     decision = access.decide(who, permission, namespace, model, visibility)
     sees_namespace = access.decide(who, access.READ, namespace, None, visibility)
     if decision is Decision.HIDE and creating and sees_namespace is not Decision.HIDE:
@@ -193,6 +195,19 @@ async def authorize(
     target = f"{namespace}/{model}" if model else namespace
     await record(request, db, who, permission.name, target, error.status, error.code)
     raise error
+
+
+async def _visibility(request: Request, db: Database, namespace: str) -> str | None:
+    """The namespace's visibility, from the access cache when the request was signed in
+    through it (a token), else from the database."""
+    generation: int | None = getattr(request.state, "access_generation", None)
+    if generation is None:
+        return await run(db, identity.namespace_visibility, db, namespace)
+    cache: AccessCache = request.app.state.access_cache
+    held = cache.held_visibility(namespace, generation)
+    if held is not None:
+        return held.value
+    return await run(db, cache.load_visibility, db, namespace, generation)
 
 
 def _hidden(namespace: str, model: str | None) -> NotFoundError:

@@ -31,6 +31,7 @@ from modelyard.api.routes import (
 )
 from modelyard.blobs import open_store
 from modelyard.db.engine import Database
+from modelyard.services.access_cache import AccessCache
 from modelyard.services.uploads import HashCache, Transfers
 from modelyard.settings import Settings
 
@@ -69,6 +70,7 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     app.state.db = database
     app.state.metrics = CollectorRegistry()
     app.state.blobs = store
+    app.state.access_cache = AccessCache()
     app.state.auth_limiter = FailureLimiter(
         settings.auth_max_failures, settings.auth_window_seconds
     )

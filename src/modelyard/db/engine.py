@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -100,6 +100,12 @@ class Database:
         with _unavailable_as_503(), self._write() as session, session.begin():
             yield session
             audit.flush(session)
+
+    @contextmanager
+    def connect(self) -> Iterator[Connection]:
+        """A Core connection for a quick read (no ORM session): the hot paths' cheapest way in."""
+        with _unavailable_as_503(), self.engine.connect() as conn:
+            yield conn
 
     def ping(self) -> bool:
         try:

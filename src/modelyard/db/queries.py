@@ -14,6 +14,7 @@ from sqlalchemy import Table, bindparam, func, insert, select, update
 
 from modelyard.db.tables import (
     AliasRow,
+    CacheGenerationRow,
     ModelRow,
     ModelTagRow,
     NamespaceRow,
@@ -29,6 +30,10 @@ A = cast(Table, AliasRow.__table__)
 T = cast(Table, VersionTagRow.__table__)
 MT = cast(Table, ModelTagRow.__table__)
 NS = cast(Table, NamespaceRow.__table__)
+CG = cast(Table, CacheGenerationRow.__table__)
+
+# What the access cache checks on every request (services/access_cache.py).
+ACCESS_GENERATION = select(CG.c.generation).where(CG.c.name == "access")
 
 # The next version number of a writable model, in the creating transaction (row-locked on
 # PostgreSQL by the UPDATE itself). No row: the model is missing or archived.

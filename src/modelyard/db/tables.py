@@ -523,3 +523,19 @@ class OutboxEventRow(Base):
     target: Mapped[str] = mapped_column(String(300))
     payload: Mapped[dict[str, Any]]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CacheGenerationRow(Base):
+    """Counters that database triggers bump in the transaction of every change to what a
+    process-local cache holds, so a process learns with one cheap read whether its cache is
+    still true, whichever process (or ``modelyard`` command) made the change.
+
+    ``access``: bumped by changes to API tokens (scopes, expiry, revocation), users (name,
+    kind, admin flag, disabled), memberships, reviewer capacities and namespaces (created,
+    deleted, renamed, visibility); read by ``services/access_cache.py``. The triggers are made
+    by migration 0006 (and checked by tests/db/test_migrations.py)."""
+
+    __tablename__ = "cache_generations"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    generation: Mapped[int] = mapped_column(BigInteger)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import Row, select, update
@@ -158,25 +159,60 @@ def _token_row(s: Session, token_id: str, for_update: bool = False) -> ApiTokenR
 
 
 def authenticate(db: Database, secret: str) -> Principal:
-    """The principal a bearer token stands for, or UnauthenticatedError (401)."""
-    if not is_well_formed_token(secret):
-        raise _refused("TOKEN_INVALID", "the API token is malformed or unknown")
+    """The principal a bearer token stands for, or UnauthenticatedError (401). Uncached: the
+    API goes through ``services/access_cache.py``, which calls the parts below."""
     now = utcnow()
     with db.read() as s:
-        found = s.execute(
-            select(ApiTokenRow, UserRow)
-            .join(UserRow, UserRow.id == ApiTokenRow.user_id)
-            .where(ApiTokenRow.digest == digest(secret))
-        ).first()
-        token, user = _usable(found, now)
-        scopes = tuple(Scope.parse(text) for text in token.scopes)
-        principal = load_principal(s, user, scopes, token.id)
-    if token.last_used_at is None or now - token.last_used_at >= LAST_USED_PRECISION:
-        with db.write() as s:
-            s.execute(
-                update(ApiTokenRow).where(ApiTokenRow.id == token.id).values(last_used_at=now)
-            )
-    return principal
+        caller = load_caller(s, secret, now)
+    if needs_touch(caller.last_used_at, now):
+        touch(db, caller.principal, now)
+    return caller.principal
+
+
+@dataclass(frozen=True)
+class TokenCaller:
+    """A token's principal with what must still be checked while it is held in a cache."""
+
+    principal: Principal
+    expires_at: datetime | None
+    last_used_at: datetime | None
+
+
+def load_caller(s: Session, secret: str, now: datetime) -> TokenCaller:
+    """The caller of a usable token (refused: UnauthenticatedError), in the caller's session."""
+    check_well_formed(secret)
+    found = s.execute(
+        select(ApiTokenRow, UserRow)
+        .join(UserRow, UserRow.id == ApiTokenRow.user_id)
+        .where(ApiTokenRow.digest == digest(secret))
+    ).first()
+    token, user = _usable(found, now)
+    scopes = tuple(Scope.parse(text) for text in token.scopes)
+    principal = load_principal(s, user, scopes, token.id)
+    return TokenCaller(principal, token.expires_at, token.last_used_at)
+
+
+def check_well_formed(secret: str) -> None:
+    """Refuse a mistyped or made-up token by its checksum, before any database work."""
+    if not is_well_formed_token(secret):
+        raise _refused("TOKEN_INVALID", "the API token is malformed or unknown")
+
+
+def check_not_expired(expires_at: datetime | None, now: datetime) -> None:
+    if expires_at is not None and expires_at <= now:
+        raise _refused("TOKEN_EXPIRED", "the API token has expired")
+
+
+def needs_touch(last_used_at: datetime | None, now: datetime) -> bool:
+    return last_used_at is None or now - last_used_at >= LAST_USED_PRECISION
+
+
+def touch(db: Database, principal: Principal, now: datetime) -> None:
+    """Record the token's use (``last_used_at``, at most once a minute: see the module doc)."""
+    with db.write() as s:
+        s.execute(
+            update(ApiTokenRow).where(ApiTokenRow.id == principal.token_id).values(last_used_at=now)
+        )
 
 
 def _usable(found: Row[ApiTokenRow, UserRow] | None, now: datetime) -> tuple[ApiTokenRow, UserRow]:
@@ -185,8 +221,7 @@ def _usable(found: Row[ApiTokenRow, UserRow] | None, now: datetime) -> tuple[Api
     token, user = found
     if token.revoked_at is not None:
         raise _refused("TOKEN_REVOKED", "the API token was revoked")
-    if token.expires_at is not None and token.expires_at <= now:
-        raise _refused("TOKEN_EXPIRED", "the API token has expired")
+    check_not_expired(token.expires_at, now)
     if user.disabled_at is not None:
         raise _refused("TOKEN_INVALID", "the API token's account is disabled")
     return token, user
