@@ -12,11 +12,11 @@ from modelyard.db import fulltext, queries
 from modelyard.db.engine import Database
 from modelyard.db.tables import ModelRow, ModelTagRow
 from modelyard.db.types import utcnow
-from modelyard.domain.errors import ConflictError, InvalidInputError, NotFoundError
+from modelyard.domain.errors import ConflictError, InvalidInputError
 from modelyard.domain.lifecycle import RISK_LEVELS
 from modelyard.domain.names import check_name, check_tag, check_tags
 from modelyard.domain.records import Model
-from modelyard.services import audit
+from modelyard.services import audit, tagging
 from modelyard.services.lookup import model_row, namespace_row, writable_model
 from modelyard.services.records import model_from, model_records
 
@@ -170,21 +170,7 @@ def set_model_tag(
     check_tag(key, value)
     with db.write() as s:
         row = writable_model(s, namespace, name)
-        tag = s.get(ModelTagRow, (row.id, key))
-        audit.record(
-            s,
-            actor,
-            "tag.set",
-            f"{namespace}/{name}",
-            namespace=namespace,
-            before={"key": key, "value": tag.value} if tag is not None else None,
-            after={"key": key, "value": value},
-        )
-        if tag is None:
-            s.add(ModelTagRow(model_id=row.id, key=key, value=value))
-        else:
-            tag.value = value
-        s.flush()
+        tagging.put(s, ModelTagRow, row.id, actor, f"{namespace}/{name}", namespace, key, value)
         _touch(row, actor)
         _index(s, row)
         return model_records(s, [row])[0]
@@ -193,21 +179,8 @@ def set_model_tag(
 def remove_model_tag(db: Database, actor: str, namespace: str, name: str, key: str) -> Model:
     with db.write() as s:
         row = writable_model(s, namespace, name)
-        tag = s.get(ModelTagRow, (row.id, key))
-        if tag is None:
-            raise NotFoundError(
-                "TAG_NOT_FOUND", f"model {namespace}/{name} has no tag {key!r}", key=key
-            )
-        audit.record(
-            s,
-            actor,
-            "tag.removed",
-            f"{namespace}/{name}",
-            namespace=namespace,
-            before={"key": key, "value": tag.value},
-        )
-        s.delete(tag)
-        s.flush()
+        target = f"{namespace}/{name}"
+        tagging.remove(s, ModelTagRow, row.id, actor, target, namespace, key, "model")
         _touch(row, actor)
         _index(s, row)
         return model_records(s, [row])[0]

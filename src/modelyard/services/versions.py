@@ -21,7 +21,7 @@ from modelyard.db import fulltext, queries
 from modelyard.db.engine import Database
 from modelyard.db.tables import VersionRow, VersionTagRow
 from modelyard.db.types import utcnow
-from modelyard.domain.errors import InvalidInputError, NotFoundError
+from modelyard.domain.errors import InvalidInputError
 from modelyard.domain.ingredients import Ingredients
 from modelyard.domain.lifecycle import INITIAL_STAGE
 from modelyard.domain.lineage import Upstream
@@ -29,7 +29,7 @@ from modelyard.domain.manifests import Manifest
 from modelyard.domain.metrics import metric_values
 from modelyard.domain.names import check_tag, check_tags
 from modelyard.domain.records import Version
-from modelyard.services import audit, cards, inheritance, manifests, provenance
+from modelyard.services import audit, cards, inheritance, manifests, provenance, tagging
 from modelyard.services import metrics as metrics_service
 from modelyard.services.lookup import (
     in_range,
@@ -230,21 +230,8 @@ def set_version_tag(
     with db.write() as s:
         model = writable_model(s, namespace, name)
         row = writable_version(s, model, number)
-        tag = s.get(VersionTagRow, (row.id, key))
-        audit.record(
-            s,
-            actor,
-            "tag.set",
-            f"{namespace}/{name}@{number}",
-            namespace=namespace,
-            before={"key": key, "value": tag.value} if tag is not None else None,
-            after={"key": key, "value": value},
-        )
-        if tag is None:
-            s.add(VersionTagRow(version_id=row.id, key=key, value=value))
-        else:
-            tag.value = value
-        s.flush()
+        target = f"{namespace}/{name}@{number}"
+        tagging.put(s, VersionTagRow, row.id, actor, target, namespace, key, value)
         row.updated_at = utcnow()
         _index(s, row)
         return version_records(s, [(row, model.risk_level)])[0]
@@ -256,22 +243,8 @@ def remove_version_tag(
     with db.write() as s:
         model = writable_model(s, namespace, name)
         row = writable_version(s, model, number)
-        tag = s.get(VersionTagRow, (row.id, key))
-        if tag is None:
-            raise NotFoundError(
-                "TAG_NOT_FOUND",
-                f"version {row.namespace}/{row.model_name}@{number} has no tag {key!r}",
-            )
-        audit.record(
-            s,
-            actor,
-            "tag.removed",
-            f"{namespace}/{name}@{number}",
-            namespace=namespace,
-            before={"key": key, "value": tag.value},
-        )
-        s.delete(tag)
-        s.flush()
+        target = f"{row.namespace}/{row.model_name}@{number}"
+        tagging.remove(s, VersionTagRow, row.id, actor, target, namespace, key, "version")
         row.updated_at = utcnow()
         _index(s, row)
         return version_records(s, [(row, model.risk_level)])[0]
