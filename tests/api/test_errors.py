@@ -396,6 +396,11 @@ CASES = [
         lambda c: c.http.put(f"{API}/blobs/{NO_BLOB}", content=b"not zeros"),
     ),
     Case(
+        "BATCH_INVALID",
+        "not a tar stream",
+        lambda c: c.http.post(f"{API}/blobs/batch", content=b"plain bytes, no tar headers"),
+    ),
+    Case(
         "SIZE_INVALID", "chunk past declared size", lambda c: _chunk(c, _session(c, 2), 0, b"abc")
     ),
     Case(

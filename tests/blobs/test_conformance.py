@@ -206,3 +206,58 @@ def test_sweep_of_a_clean_store_removes_nothing(store: BlobStore) -> None:
     put(store, [b"kept"])
     assert store.sweep(datetime.now(UTC) + timedelta(days=1)) == 0
     assert len(list(store.list_blobs())) == 1
+
+
+# -- batches --------------------------------------------------------------------------------
+
+
+def test_batch_publishes_every_blob_byte_identical(store: BlobStore) -> None:
+    blobs = [os.urandom(n) for n in (1, 100_000, 3 * MIB, 0, 4097)]
+    with store.open_batch() as batch:
+        sizes = [batch.add([b[: len(b) // 2], b[len(b) // 2 :]]) for b in blobs]
+        assert all(store.stat(digest_of(b)) is None for b in blobs)  # nothing before publish
+        created = batch.publish([(digest_of(b), len(b)) for b in blobs])
+    assert sizes == [len(b) for b in blobs]
+    assert created == [True] * len(blobs)
+    assert [read_all(store, digest_of(b)) for b in blobs] == blobs
+    assert list(store.list_uploads()) == []  # the scratch area is gone
+
+
+def test_batch_keeps_blobs_held_already_and_repeats_within_it(store: BlobStore) -> None:
+    held = put(store, [b"held already"])
+    fresh = b"fresh bytes"
+    with store.open_batch() as batch:
+        for data in (b"held already", fresh, fresh):
+            batch.add([data])
+        created = batch.publish([(held, 12), (digest_of(fresh), 11), (digest_of(fresh), 11)])
+    assert created == [False, True, False]
+    assert read_all(store, held) == b"held already"
+    assert read_all(store, digest_of(fresh)) == fresh
+
+
+def test_batch_left_unpublished_leaves_nothing(store: BlobStore) -> None:
+    data = os.urandom(10_000)
+    with store.open_batch() as batch:
+        batch.add([data])
+    assert store.stat(digest_of(data)) is None
+    assert list(store.list_uploads()) == []
+
+
+def test_batch_member_cut_off_propagates_and_publishes_nothing(store: BlobStore) -> None:
+    def cut_off() -> Iterator[bytes]:
+        yield b"partial"
+        raise ConnectionError("client gone")
+
+    with store.open_batch() as batch:
+        batch.add([b"complete"])
+        with pytest.raises(ConnectionError):
+            batch.add(cut_off())
+    assert store.stat(digest_of(b"complete")) is None
+    assert list(store.list_uploads()) == []
+
+
+def test_batch_publish_needs_one_digest_per_blob(store: BlobStore) -> None:
+    with store.open_batch() as batch:
+        batch.add([b"one"])
+        with pytest.raises(ValueError, match="0 digests for 1 blobs"):
+            batch.publish([])

@@ -11,7 +11,14 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from modelyard.client import Client, DigestMismatch, InvalidInputError, NotFoundError, UnsafePath
+from modelyard.client import (
+    Client,
+    DigestMismatch,
+    InvalidInputError,
+    NotFoundError,
+    UnsafePath,
+    _upload,
+)
 from modelyard.domain.digests import digest_of
 from tests.support import sync_transport
 
@@ -24,12 +31,16 @@ class Recording(httpx.BaseTransport):
     def __init__(self, inner: httpx.BaseTransport) -> None:
         self.inner = inner
         self.seen: Counter[str] = Counter()
-        self.drop: dict[str, int] = {}  # "PATCH" -> drop the connection that many times
+        self.paths: Counter[str] = Counter()  # "POST /api/v1/blobs/batch" -> how many
+        self.drop: dict[str, int] = {}  # "PATCH" (or "POST /path") -> drop that many times
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         self.seen[request.method] += 1
-        if self.drop.get(request.method, 0) > 0:
-            self.drop[request.method] -= 1
+        what = f"{request.method} {request.url.path}"
+        self.paths[what] += 1
+        key = what if self.drop.get(what) else request.method
+        if self.drop.get(key, 0) > 0:
+            self.drop[key] -= 1
             raise httpx.RemoteProtocolError("connection dropped", request=request)
         return self.inner.handle_request(request)
 
@@ -101,9 +112,10 @@ def test_unchanged_files_are_not_sent_again(sdk: Client, wire: Recording, tmp_pa
     src = tree(tmp_path / "src", FILES)
     sdk.push(src, "team/m", cache_dir=tmp_path / "c")
     wire.seen.clear()
+    wire.paths.clear()
     again = sdk.push(src, "team/m", cache_dir=tmp_path / "c")
     assert again.version == 2
-    assert wire.seen["PUT"] == wire.seen["PATCH"] == 0
+    assert wire.seen["PUT"] == wire.seen["PATCH"] == wire.paths["POST /api/v1/blobs/batch"] == 0
     assert again.manifest_digest == sdk.resolve("team/m@1").manifest_digest
 
 
@@ -120,10 +132,23 @@ def test_big_file_goes_in_chunks_and_survives_dropped_connections(
     assert (out / "big.bin").read_bytes() == data
 
 
+def test_many_small_files_go_in_few_batches_that_survive_dropped_connections(
+    sdk: Client, wire: Recording, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_upload, "BATCH_BLOBS", 40)
+    files = {f"shard-{i:03d}.bin": os.urandom(1000 + i) for i in range(100)}
+    wire.drop["POST /api/v1/blobs/batch"] = 1  # one batch lost on the way: sent again whole
+    sdk.push(tree(tmp_path / "src", files), "team/m", cache_dir=tmp_path / "c")
+    assert wire.paths["POST /api/v1/blobs/batch"] == 3 + 1
+    assert wire.seen["PUT"] == wire.seen["PATCH"] == 0
+    assert read_tree(sdk.pull("team/m@1", tmp_path / "out", cache_dir=tmp_path / "c2")) == files
+
+
 def test_second_pull_moves_no_bytes(sdk: Client, wire: Recording, tmp_path: Path) -> None:
     sdk.push(tree(tmp_path / "src", FILES), "team/m", cache_dir=tmp_path / "c")
     sdk.pull("team/m", tmp_path / "one", cache_dir=tmp_path / "pulls")
     wire.seen.clear()
+    wire.paths.clear()
     sdk.pull("team/m", tmp_path / "two", cache_dir=tmp_path / "pulls")
     assert wire.seen == Counter({"GET": 1})  # the manifest only
     assert read_tree(tmp_path / "two") == FILES
@@ -179,6 +204,7 @@ def test_invalid_local_file_names_are_refused_before_any_upload(
 ) -> None:
     src = tree(tmp_path / "src", {"ok.bin": b"1", "back\\slash.bin": b"2"})
     wire.seen.clear()
+    wire.paths.clear()
     with pytest.raises(InvalidInputError) as err:
         sdk.push(src, "team/m", cache_dir=tmp_path / "c")
     assert err.value.code == "ARTIFACT_PATH_INVALID"
@@ -223,6 +249,7 @@ def test_pulled_file_edited_in_place_is_not_served_from_the_cache(
     with (first / "w.bin").open("r+b") as f:  # in place: the cache shares this file
         f.write(b"EDITED")
     wire.seen.clear()
+    wire.paths.clear()
     second = sdk.pull("team/m", tmp_path / "two", cache_dir=tmp_path / "pulls")
     assert (second / "w.bin").read_bytes() == b"original bytes"
     assert wire.seen["GET"] == 2  # the manifest, and the blob again
@@ -242,6 +269,7 @@ def test_push_to_an_unknown_model_sends_no_bytes(
 ) -> None:
     (tmp_path / "w.bin").write_bytes(b"w")
     wire.seen.clear()
+    wire.paths.clear()
     with pytest.raises(NotFoundError) as err:
         sdk.push(tmp_path / "w.bin", "team/nope", cache_dir=tmp_path / "c")
     assert err.value.code == "MODEL_NOT_FOUND"

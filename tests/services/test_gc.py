@@ -181,3 +181,61 @@ def test_bytes_deleted_between_publish_and_row_fail_the_commit_with_conflict(
     assert blobs.missing(transfers.db, [digest], GRACE) == [digest]  # no row without bytes
     store_bytes(transfers, b"re-pushed during gc")  # the retry
     assert held(transfers, b"re-pushed during gc")
+
+
+def batch_of(t: Transfers, *blobs_: bytes) -> list[bool]:
+    from modelyard.domain.batches import END, member_header, padding
+
+    body = b"".join(member_header(digest_of(b), len(b)) + b + padding(len(b)) for b in blobs_)
+    return [b.created for b in uploads.put_batch(t, None, [body + END])]
+
+
+def test_a_batch_revives_condemned_blobs_and_records_new_ones(transfers: Transfers) -> None:
+    store_bytes(transfers, b"condemned")
+    gc._condemn(transfers.db, utcnow() + LATER)
+    assert batch_of(transfers, b"condemned", b"new") == [False, True]
+    assert held(transfers, b"condemned")
+    assert held(transfers, b"new")
+    version_with(transfers, "team/batched", {"c.bin": b"condemned", "n.bin": b"new"})
+    assert collect(transfers).blobs == []
+
+
+class GcStrikesAfterBatchPublish(LocalBlobStore):
+    """GC deletes held bytes between the batch's publish and its rows."""
+
+    def open_batch(self):  # type: ignore[no-untyped-def]
+        outer = super().open_batch()
+        store = self
+
+        class Wrapped:
+            def __enter__(self):  # type: ignore[no-untyped-def]
+                self.batch = outer.__enter__()
+                return self
+
+            def __exit__(self, *exc):  # type: ignore[no-untyped-def]
+                return outer.__exit__(*exc)
+
+            def add(self, chunks):  # type: ignore[no-untyped-def]
+                return self.batch.add(chunks)
+
+            def publish(self, members):  # type: ignore[no-untyped-def]
+                created = self.batch.publish(members)
+                for digest, _ in members:
+                    store.delete(digest)
+                return created
+
+        return Wrapped()
+
+
+def test_held_bytes_deleted_between_batch_publish_and_rows_fail_with_conflict(
+    transfers: Transfers,
+) -> None:
+    digest = store_bytes(transfers, b"held, then collected")
+    gc._condemn(transfers.db, utcnow() + LATER)
+    unlucky = dataclasses.replace(transfers, store=GcStrikesAfterBatchPublish(transfers.store.root))
+    with pytest.raises(ConflictError) as err:
+        batch_of(unlucky, b"held, then collected", b"another")
+    assert err.value.code == "CONFLICT"
+    lacking = blobs.missing(transfers.db, [digest, digest_of(b"another")], GRACE)
+    assert lacking == [digest, digest_of(b"another")]  # one transaction: no row at all
+    assert batch_of(transfers, b"held, then collected", b"another") == [True, True]

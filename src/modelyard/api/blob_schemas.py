@@ -66,6 +66,10 @@ class BlobOut(BaseModel):
         return cls(location=blob_location(b.digest), **b.__dict__)
 
 
+class BatchOut(BaseModel):
+    blobs: list[BlobOut] = Field(description="One per blob of the batch, in the order sent.")
+
+
 class ArtifactIn(_In):
     path: str = Field(examples=["weights/model.safetensors"])
     size: StrictInt

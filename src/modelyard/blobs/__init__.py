@@ -10,11 +10,20 @@ from __future__ import annotations
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
-from modelyard.blobs.store import BlobInfo, BlobStore, Segment, Staged, UploadGapError, UploadInfo
+from modelyard.blobs.store import (
+    BatchWriter,
+    BlobInfo,
+    BlobStore,
+    Segment,
+    Staged,
+    UploadGapError,
+    UploadInfo,
+)
 from modelyard.settings import Settings
 
 __all__ = [
     "BACKENDS",
+    "BatchWriter",
     "BlobInfo",
     "BlobStore",
     "Segment",

@@ -14,8 +14,11 @@ The same tree is used on local disk (under the directory of ``file://PATH``) and
             │                             the database holds its state)
             ├── data                      local disk: the bytes received so far, in one file on
             │                             the same file system as sha256/, so commit is a rename
+            ├── <index:06d>               local disk, a batch upload: its index-th blob, renamed
+            │                             into sha256/ when the batch is published
             └── <offset:020d>-<token>     S3: one object per received part, named by where it
                                           starts; the token makes concurrent writers distinct
+                                          (S3 batches are spooled on the server, not stored here)
 
 Nothing else is ever written under the root. A blob key that does not parse (``blob_digest``
 returns None) is not ours and is left alone by garbage collection.
@@ -67,6 +70,10 @@ def upload_dir(upload_id: str) -> str:
 
 def upload_data_key(upload_id: str) -> str:
     return f"{upload_dir(upload_id)}/{UPLOAD_DATA}"
+
+
+def upload_member_key(upload_id: str, index: int) -> str:
+    return f"{upload_dir(upload_id)}/{index:06d}"
 
 
 def upload_part_key(upload_id: str, offset: int, token: str) -> str:

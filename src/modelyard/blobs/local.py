@@ -9,6 +9,11 @@ Durability and atomicity, in order, for every blob written:
    fan-out directory, so the name survives a power cut. An existing blob wins: the staged
    file is left for ``delete_upload``. The empty blob is an empty file made the same way.
 
+A batch (many small blobs, ``open_batch``) writes each blob to ``uploads/<batch>/<index>``,
+starts the writeback of all of them, then fsyncs each (the journal commit that the first fsync
+forces carries the others' allocations, so the rest cost little), renames them into place and
+fsyncs each fan-out directory it touched once, rather than once per blob.
+
 Writers of one upload exclude each other with ``flock`` on the upload's directory, and the data
 file is only ever opened while that lock is held, so no writer can hold a descriptor to a file
 that ``publish`` has renamed into the blob tree. The kernel drops the lock when a process dies,
@@ -23,6 +28,7 @@ import fcntl
 import functools
 import os
 import shutil
+import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
@@ -33,6 +39,7 @@ from urllib.parse import unquote, urlsplit
 from modelyard.blobs import layout
 from modelyard.blobs.store import (
     READ_CHUNK,
+    BatchWriter,
     BlobInfo,
     Segment,
     Staged,
@@ -129,6 +136,21 @@ class LocalBlobStore:
             raise upload_busy(upload_id) from None
         return fd
 
+    def open_batch(self) -> AbstractContextManager[BatchWriter]:
+        return self._batch()
+
+    @contextmanager
+    def _batch(self) -> Iterator[BatchWriter]:
+        upload_id = str(uuid.uuid4())
+        try:
+            self._path(layout.upload_dir(upload_id)).mkdir()
+        except OSError as exc:
+            raise store_unavailable("open a batch", exc) from exc
+        try:
+            yield _LocalBatch(self, upload_id)
+        finally:
+            self.delete_upload(upload_id)  # the members left: refused, or already held
+
     def read_upload(self, upload_id: str, segments: list[Segment], size: int) -> Iterator[bytes]:
         path = self._path(layout.upload_data_key(upload_id))
         try:
@@ -206,6 +228,59 @@ class LocalBlobStore:
             except FileExistsError:
                 continue  # a concurrent publish made it
             _fsync_dir(d.parent)
+
+
+class _LocalBatch:
+    def __init__(self, store: LocalBlobStore, upload_id: str) -> None:
+        self.store = store
+        self.upload_id = upload_id
+        self.files: list[Path] = []
+
+    def add(self, chunks: Iterable[bytes]) -> int:
+        path = self.store._path(layout.upload_member_key(self.upload_id, len(self.files)))
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o444)
+        except OSError as exc:
+            raise store_unavailable("write a batch", exc) from exc
+        self.files.append(path)
+        try:
+            written = _write_at(fd, 0, chunks)
+            _start_writeback(fd, 0, written)
+        finally:
+            os.close(fd)
+        return written
+
+    def publish(self, members: list[tuple[str, int]]) -> list[bool]:
+        if len(members) != len(self.files):
+            raise ValueError(f"{len(members)} digests for {len(self.files)} blobs")
+        try:
+            for path in self.files:
+                _fsync_file(path)
+            created = [
+                self._place(path, digest)
+                for path, (digest, _) in zip(self.files, members, strict=True)
+            ]
+            for directory in {self.store._path(layout.fanout_dir(d)) for d, _ in members}:
+                _fsync_dir(directory)
+        except OSError as exc:
+            raise store_unavailable("publish a batch", exc) from exc
+        return created
+
+    def _place(self, path: Path, digest: str) -> bool:
+        target = self.store._path(layout.blob_key(digest))
+        if target.exists():
+            return False  # held already, or an earlier member of this batch
+        self.store._make_dirs(target.parent)
+        os.replace(path, target)
+        return True
+
+
+def _fsync_file(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 class _LocalWriter:

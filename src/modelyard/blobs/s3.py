@@ -8,6 +8,9 @@
   S3 (``UploadPartCopy``) and merging parts smaller than S3's 5 MiB minimum through a spool.
   ``publish`` completes it with ``If-None-Match: *``: a blob that exists already is kept
   (create-once) and the new copy dropped. The empty blob is a ``PutObject`` of no bytes.
+- A batch of small blobs is spooled to one local temporary file (bounded memory; nothing is
+  left behind in S3 by a crash) and published with one ``PutObject`` per blob, with
+  ``If-None-Match: *`` (create-once), several at a time.
 - Integrity is our own SHA-256, computed by the upload service as bytes stream past; S3 ETags
   are never used to judge content.
 - botocore and urllib3 errors are turned into ``BLOB_STORE_UNAVAILABLE`` / ``BLOB_NOT_FOUND``
@@ -17,10 +20,13 @@
 from __future__ import annotations
 
 import functools
+import io
+import os
 import tempfile
 import threading
 from collections.abc import Iterable, Iterator
-from contextlib import AbstractContextManager, nullcontext
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import datetime
 from typing import IO, Any
 from urllib.parse import urlsplit
@@ -33,6 +39,7 @@ from urllib3.exceptions import HTTPError as Urllib3Error
 from modelyard.blobs import layout
 from modelyard.blobs.store import (
     READ_CHUNK,
+    BatchWriter,
     BlobInfo,
     Segment,
     Staged,
@@ -46,6 +53,7 @@ from modelyard.blobs.store import (
 PART_BYTES = 64 * 1024 * 1024  # largest upload part object
 MIN_PART = 5 * 1024 * 1024  # S3's minimum size of a multipart part (all but the last)
 SPOOL_IN_MEMORY = 8 * 1024 * 1024  # spools spill to disk beyond this
+BATCH_PUTS = 8  # PutObject requests in flight while a batch is published
 _MISSING = {"404", "NoSuchKey", "NotFound", "NoSuchUpload"}
 _EXISTS = {"412", "PreconditionFailed"}
 _ERRORS = (BotoCoreError, ClientError, Urllib3Error, OSError)
@@ -151,6 +159,33 @@ class S3BlobStore:
         # No lock: every attempt writes its own part objects (fresh token) and the session's
         # conditional update decides which attempt counts.
         return nullcontext(_S3Writer(self, upload_id))
+
+    def open_batch(self) -> AbstractContextManager[BatchWriter]:
+        return self._batch()
+
+    @contextmanager
+    def _batch(self) -> Iterator[BatchWriter]:
+        try:
+            spool = tempfile.TemporaryFile()  # noqa: SIM115  (closed below)
+        except OSError as exc:
+            raise store_unavailable("open a batch", exc) from exc
+        with spool:
+            yield _S3Batch(self, spool)
+
+    def put_new(self, digest: str, body: IO[bytes] | io.RawIOBase, size: int) -> bool:
+        """PutObject of a whole blob, create-once: False when the blob exists already."""
+        key = self._key(layout.blob_key(digest))
+        try:
+            self.client.put_object(
+                Bucket=self.bucket, Key=key, Body=body, ContentLength=size, IfNoneMatch="*"
+            )
+            return True
+        except ClientError as exc:
+            if _code(exc) in _EXISTS:
+                return False
+            raise store_unavailable("publish a blob", exc) from exc
+        except _ERRORS as exc:
+            raise store_unavailable("publish a blob", exc) from exc
 
     def put_part(self, key: str, body: IO[bytes], size: int) -> None:
         self._call(
@@ -278,6 +313,76 @@ class _S3Writer:
                 )
             raise
         return written
+
+
+class _S3Batch:
+    def __init__(self, store: S3BlobStore, spool: IO[bytes]) -> None:
+        self.store = store
+        self.spool = spool
+        self.spans: list[tuple[int, int]] = []  # (offset in the spool, size) per member
+        self.end = 0
+
+    def add(self, chunks: Iterable[bytes]) -> int:
+        start = self.end
+        for chunk in chunks:  # an error of the body's own (client gone) passes through
+            try:
+                self.spool.write(chunk)
+            except OSError as exc:
+                raise store_unavailable("write a batch", exc) from exc
+            self.end += len(chunk)
+        self.spans.append((start, self.end - start))
+        return self.end - start
+
+    def publish(self, members: list[tuple[str, int]]) -> list[bool]:
+        if len(members) != len(self.spans):
+            raise ValueError(f"{len(members)} digests for {len(self.spans)} blobs")
+        try:
+            self.spool.flush()
+        except OSError as exc:
+            raise store_unavailable("publish a batch", exc) from exc
+        first: dict[str, int] = {}  # a digest twice in one batch is put once
+        for i, (digest, _) in enumerate(members):
+            first.setdefault(digest, i)
+        fd = self.spool.fileno()
+
+        def put(i: int) -> bool:
+            offset, size = self.spans[i]
+            return self.store.put_new(members[i][0], _SpoolSlice(fd, offset, size), size)
+
+        with ThreadPoolExecutor(max_workers=BATCH_PUTS) as pool:
+            created = dict(zip(first.values(), pool.map(put, first.values()), strict=True))
+        return [created.get(i, False) for i in range(len(members))]
+
+
+class _SpoolSlice(io.RawIOBase):
+    """``size`` bytes of a file from ``offset``, read with ``pread`` (so several slices of one
+    file can be sent at once) and seekable (botocore rewinds a body to retry)."""
+
+    def __init__(self, fd: int, offset: int, size: int) -> None:
+        self.fd, self.offset, self.size, self.at = fd, offset, size, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self.at
+
+    def seek(self, pos: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self.at, io.SEEK_END: self.size}[whence]
+        self.at = min(max(base + pos, 0), self.size)
+        return self.at
+
+    def readinto(self, buffer: Any) -> int:
+        want = min(len(buffer), self.size - self.at)
+        if want <= 0:
+            return 0
+        data = os.pread(self.fd, want, self.offset + self.at)
+        buffer[: len(data)] = data
+        self.at += len(data)
+        return len(data)
 
 
 class _Assembler:

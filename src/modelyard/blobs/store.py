@@ -18,6 +18,11 @@ store's promises are about durability and atomicity instead:
 Writing a blob is two steps so that the slow part runs outside any database lock:
 ``stage`` (slow: fsync; S3: assemble the parts) then ``publish`` (fast: rename; S3: complete the
 multipart upload). Every ``stage`` ends in exactly one ``publish`` or ``discard``.
+
+Many small blobs go through a **batch** instead (``open_batch``): their bytes land in one scratch
+area and are made durable and published together, so the per-blob costs of a session (a
+directory, a lock, a file sync and a directory sync each; S3: part objects and a multipart
+upload each) are paid once per batch where the medium allows it.
 """
 
 from __future__ import annotations
@@ -88,6 +93,20 @@ class UploadWriter(Protocol):
         ...
 
 
+class BatchWriter(Protocol):
+    def add(self, chunks: Iterable[bytes]) -> int:
+        """Store one more blob's bytes in the batch's scratch area (not durable yet); returns
+        how many bytes there were. If ``chunks`` raises, the exception propagates."""
+        ...
+
+    def publish(self, members: list[tuple[str, int]]) -> list[bool]:
+        """Make the blobs added so far durable and publish the i-th added as blob
+        ``members[i] = (digest, size)``, create-once. The caller has verified every digest.
+        Returns, per member, True if written now, False if the blob existed (or an earlier
+        member of the batch wrote it). Returns only when every blob is durable."""
+        ...
+
+
 class BlobStore(Protocol):
     """Contract for blob storage backends. All methods are blocking; call them from a thread."""
 
@@ -113,6 +132,11 @@ class BlobStore(Protocol):
     def open_upload(self, upload_id: str) -> AbstractContextManager[UploadWriter]:
         """Exclusive write access to one upload's bytes while the block runs. A second writer
         of the same upload gets ``UPLOAD_BUSY`` where the backend cannot let both write safely."""
+        ...
+
+    def open_batch(self) -> AbstractContextManager[BatchWriter]:
+        """A scratch area for a batch of blobs written together while the block runs. What
+        was not published is removed when the block ends (and by GC after a crash)."""
         ...
 
     def read_upload(self, upload_id: str, segments: list[Segment], size: int) -> Iterator[bytes]:

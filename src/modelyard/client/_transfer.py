@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -24,7 +25,14 @@ from modelyard.client._http import Http
 from modelyard.client._models import model_path
 from modelyard.client._progress import Reporter, reporter
 from modelyard.client._provenance import extra_body, with_diff
-from modelyard.client._upload import CHUNK, Uploader, hash_file, local_files
+from modelyard.client._upload import (
+    BATCH_BLOB,
+    CHUNK,
+    Uploader,
+    batches,
+    hash_file,
+    local_files,
+)
 from modelyard.domain.digests import digest_of, same_digest
 from modelyard.domain.errors import InvalidInputError
 from modelyard.domain.manifests import (
@@ -134,7 +142,12 @@ class TransferMixin:
         workers: int,
     ) -> None:
         advance = bars.task("uploading", sum(sources[d][1] for d in digests))
-        _parallel(lambda d: uploader.upload(d, *sources[d], advance), digests, workers)
+        limit = min(BATCH_BLOB, uploader.chunk_size)  # a file is never batched past a chunk
+        small = [(d, *sources[d]) for d in digests if sources[d][1] <= limit]
+        large = [d for d in digests if sources[d][1] > limit]
+        jobs = [partial(uploader.upload_batch, group, advance) for group in batches(small)]
+        jobs += [partial(uploader.upload, d, *sources[d], advance) for d in large]
+        _parallel(lambda job: job(), jobs, workers)
 
     def _create(
         self,

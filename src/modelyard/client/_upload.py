@@ -1,9 +1,12 @@
 """Push's moving parts: finding and hashing local files, uploading blobs.
 
-A blob up to ``chunk_size`` goes in one ``PUT``; a larger one in an upload session, chunk by
-chunk, each chunk streamed from the file in ``PIECE``-sized pieces (memory stays flat whatever
-the file's size). When the connection drops or the server answers 503 or UPLOAD_BUSY, the
-uploader asks the session where it stands and sends the rest from there.
+Small blobs (up to ``BATCH_BLOB`` bytes) travel many to a request: ``batches`` groups them into
+tar streams of up to ``BATCH_BLOBS`` blobs or ``BATCH_BYTES`` bytes (``POST /blobs/batch``,
+domain/batches.py), streamed from the files. A blob up to ``chunk_size`` goes in one ``PUT``; a
+larger one in an upload session, chunk by chunk, each chunk streamed from the file in
+``PIECE``-sized pieces (memory stays flat whatever the file's size). When the connection drops
+or the server answers 503 or UPLOAD_BUSY, the uploader asks the session where it stands and
+sends the rest from there.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from typing import IO, Any, TypeVar
 from modelyard.client._errors import ConnectionFailed
 from modelyard.client._http import Http
 from modelyard.client._progress import Advance
+from modelyard.domain.batches import END, MEDIA_TYPE, member_header, padding
 from modelyard.domain.digests import Hasher
 from modelyard.domain.errors import (
     ModelyardError,
@@ -27,6 +31,9 @@ from modelyard.domain.errors import (
 
 CHUNK = 64 * 1024 * 1024
 PIECE = 1024 * 1024
+BATCH_BLOB = 4 * 1024 * 1024  # blobs up to this size go in batches
+BATCH_BLOBS = 256  # per batch request (the server takes up to 1,000)
+BATCH_BYTES = 32 * 1024 * 1024  # of blob bytes per batch request (the server takes 256 MiB)
 ATTEMPTS = 5
 BACKOFF = 0.5  # seconds, doubled after each failed attempt
 T = TypeVar("T")
@@ -96,6 +103,46 @@ class _Counted:
             yield piece
 
 
+Source = tuple[str, Path, int]  # digest, file, size
+
+
+def batches(sources: list[Source]) -> list[list[Source]]:
+    """Group small blobs into batch requests, in the order given."""
+    groups: list[list[Source]] = []
+    size = 0
+    for source in sources:
+        if not groups or len(groups[-1]) >= BATCH_BLOBS or size + source[2] > BATCH_BYTES:
+            groups.append([])
+            size = 0
+        groups[-1].append(source)
+        size += source[2]
+    return groups
+
+
+class _Batch:
+    """The tar stream of a batch, read from the files as it is sent, counting what it sent."""
+
+    def __init__(self, members: list[Source], advance: Advance) -> None:
+        self.members, self.advance = members, advance
+        self.sent = 0
+
+    @property
+    def length(self) -> int:
+        return sum(512 + size + len(padding(size)) for _, _, size in self.members) + len(END)
+
+    def __iter__(self) -> Iterator[bytes]:
+        for digest, path, size in self.members:
+            yield member_header(digest, size)
+            with path.open("rb") as f:
+                yield from _Counted(f, 0, size, self._count)
+            yield padding(size)
+        yield END
+
+    def _count(self, n: int) -> None:
+        self.sent += n
+        self.advance(n)
+
+
 def _bytes_headers(length: int) -> dict[str, str]:
     return {"Content-Type": "application/octet-stream", "Content-Length": str(length)}
 
@@ -104,6 +151,20 @@ class Uploader:
     def __init__(self, http: Http, chunk_size: int = CHUNK) -> None:
         self.http = http
         self.chunk_size = chunk_size
+
+    def upload_batch(self, members: list[Source], advance: Advance) -> None:
+        """Send small blobs in one request (all or none is kept; retried whole)."""
+
+        def attempt() -> None:
+            body = _Batch(members, advance)
+            headers = {"Content-Type": MEDIA_TYPE, "Content-Length": str(body.length)}
+            try:
+                self.http.send("POST", "/api/v1/blobs/batch", content=body, headers=headers)
+            except ModelyardError:
+                advance(-body.sent)  # this attempt's bytes will be sent again
+                raise
+
+        with_retries(attempt)
 
     def upload(self, digest: str, path: Path, size: int, advance: Advance) -> None:
         if size <= self.chunk_size:

@@ -57,6 +57,11 @@ ERROR_CODES: dict[str, ErrorCode] = {
             "A digest is malformed, or the uploaded bytes do not match the digest given.",
         ),
         ErrorCode(
+            "BATCH_INVALID",
+            400,
+            "A batch upload body is not a tar stream of regular files named by their digests.",
+        ),
+        ErrorCode(
             "SIZE_INVALID",
             400,
             "The uploaded length differs from the size declared or given, or a manifest states"

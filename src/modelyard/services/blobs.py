@@ -144,6 +144,63 @@ def register(db: Database, store: BlobStore, staged: Staged, upload_id: str | No
     raise AssertionError("unreachable")
 
 
+def register_many(
+    db: Database, store: BlobStore, members: list[tuple[str, int]], created: list[bool]
+) -> list[Blob]:
+    """Record blobs a batch has published (``created[i]``: member i was written now), in one
+    transaction. The same rules as ``register``, row by row."""
+    fresh: dict[str, bool] = {}
+    for (digest, _), new in zip(members, created, strict=True):
+        fresh[digest] = fresh.get(digest, False) or new
+    sizes = dict(members)
+    for attempt in range(_INSERT_RETRIES):
+        try:
+            with db.write() as s:
+                for batch in batches(list(sizes)):
+                    _record_batch_locked(s, store, {d: sizes[d] for d in batch}, fresh)
+            break
+        except IntegrityError:
+            if attempt == _INSERT_RETRIES - 1:  # see register
+                raise
+    seen: set[str] = set()
+    out = []
+    for digest, size in members:
+        out.append(Blob(digest, size, fresh[digest] and digest not in seen))
+        seen.add(digest)
+    return out
+
+
+def _record_batch_locked(
+    s: Session, store: BlobStore, sizes: dict[str, int], fresh: dict[str, bool]
+) -> None:
+    now = utcnow()
+    stmt = select(BlobRow).where(BlobRow.digest.in_(list(sizes))).with_for_update()
+    rows = {row.digest: row for row in s.scalars(stmt)}
+    for digest, size in sizes.items():
+        row = rows.get(digest)
+        if row is not None and row.condemned_at is None:
+            row.last_seen_at = now
+            continue
+        # Bytes published by this very batch are there: GC deletes only rows it condemned and
+        # row-less bytes older than the grace window. Bytes found in place may be going.
+        if not fresh[digest] and store.stat(digest) is None:
+            raise _collected(digest)
+        if row is None:
+            s.add(BlobRow(digest=digest, size=size, created_at=now, last_seen_at=now))
+        else:
+            row.condemned_at = None
+            row.last_seen_at = now
+    s.flush()  # takes the keys: a concurrent inserter waits here, then retries
+
+
+def _collected(digest: str) -> ConflictError:
+    return ConflictError(
+        "CONFLICT",
+        f"garbage collection removed {digest} while it was being committed; upload it again",
+        digest=digest,
+    )
+
+
 def _record_locked(s: Session, store: BlobStore, digest: str, size: int) -> None:
     now = utcnow()
     row = s.scalars(select(BlobRow).where(BlobRow.digest == digest).with_for_update()).first()
@@ -151,11 +208,7 @@ def _record_locked(s: Session, store: BlobStore, digest: str, size: int) -> None
         row.last_seen_at = now
         return  # live: its bytes are in the store
     if store.stat(digest) is None:
-        raise ConflictError(
-            "CONFLICT",
-            f"garbage collection removed {digest} while it was being committed; upload it again",
-            digest=digest,
-        )
+        raise _collected(digest)
     if row is None:
         s.add(BlobRow(digest=digest, size=size, created_at=now, last_seen_at=now))
         s.flush()  # takes the key: a concurrent inserter waits here, then retries

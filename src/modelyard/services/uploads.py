@@ -7,6 +7,11 @@ the blob store's uploads area. Both survive a restart, so a client resumes by as
 status and sending the rest. A chunk counts only once its bytes are stored and ``received``
 moves, in one short transaction; a chunk cut off half-way counts for nothing.
 
+Many small blobs travel in one request instead (``put_batch``, a tar stream: see
+``domain/batches.py``): each is hashed as it streams into the store's batch area; only when
+every one matches its digest are they made durable and published together, and recorded in one
+transaction. A batch is all or nothing: one bad member and none of them is kept.
+
 Every byte is hashed as it streams past. The hash state of a session stays in this process
 (``HashCache``); when a chunk lands on another worker or the server restarted, the commit
 re-reads the stored bytes once to hash them. Nothing becomes a blob until the digest the client
@@ -29,6 +34,7 @@ from modelyard.blobs import BlobStore, Segment, UploadGapError
 from modelyard.db.engine import Database
 from modelyard.db.tables import UploadPartRow, UploadRow
 from modelyard.db.types import utcnow
+from modelyard.domain.batches import read_batch
 from modelyard.domain.digests import Hasher, check_digest, hashing, same_digest
 from modelyard.domain.errors import (
     InvalidInputError,
@@ -40,6 +46,9 @@ from modelyard.domain.transfers import Blob, Upload
 from modelyard.services import blobs
 
 log = logging.getLogger("modelyard.uploads")
+
+MAX_BATCH_BLOBS = 1000
+MAX_BATCH_BYTES = 256 * 1024 * 1024  # the blobs' bytes in one batch, headers not counted
 
 
 class HashCache:
@@ -366,3 +375,54 @@ def _put_through(
         )
     staged = t.store.stage(upload_id, segments, digest, hasher.size)
     return blobs.register(t.db, t.store, staged)
+
+
+# -- batches -------------------------------------------------------------------------------
+
+
+def batch_body_limit() -> int:
+    """The longest batch body the limits allow: bytes, one header and padding per blob, the
+    end marker and a tar record's worth of trailing zeros."""
+    return MAX_BATCH_BYTES + MAX_BATCH_BLOBS * 1024 + 10240
+
+
+def put_batch(t: Transfers, length: int | None, chunks: Iterable[bytes]) -> list[Blob]:
+    """Store every blob of a batch body (a tar stream, ``domain/batches.py``), or none: a
+    member whose bytes do not hash to its name is DIGEST_INVALID and nothing is kept."""
+    if length is not None and length > batch_body_limit():
+        raise _batch_too_large(f"a batch body of {length} bytes")
+    members: list[tuple[str, int]] = []
+    with t.store.open_batch() as batch:
+        for member in read_batch(chunks):
+            _check_batch_room(t, members, member.size)
+            hasher = Hasher()
+            batch.add(hashing(member.chunks, hasher))
+            if not same_digest(hasher.digest, member.digest):
+                raise InvalidInputError(
+                    "DIGEST_INVALID",
+                    f"batch member {member.index} hashes to {hasher.digest}, not {member.digest}",
+                    member=member.index,
+                    expected=member.digest,
+                    actual=hasher.digest,
+                )
+            members.append((member.digest, hasher.size))
+        created = batch.publish(members)
+    return blobs.register_many(t.db, t.store, members, created)
+
+
+def _check_batch_room(t: Transfers, members: list[tuple[str, int]], size: int) -> None:
+    if size > t.max_blob_bytes:
+        raise too_large(size, t.max_blob_bytes)
+    if len(members) >= MAX_BATCH_BLOBS:
+        raise _batch_too_large(f"more than {MAX_BATCH_BLOBS} blobs")
+    if sum(n for _, n in members) + size > MAX_BATCH_BYTES:
+        raise _batch_too_large(f"more than {MAX_BATCH_BYTES} bytes of blobs")
+
+
+def _batch_too_large(what: str) -> PayloadTooLargeError:
+    return PayloadTooLargeError(
+        "PAYLOAD_TOO_LARGE",
+        f"{what}: a batch holds at most {MAX_BATCH_BLOBS} blobs and {MAX_BATCH_BYTES} bytes",
+        max_blobs=MAX_BATCH_BLOBS,
+        max_bytes=MAX_BATCH_BYTES,
+    )

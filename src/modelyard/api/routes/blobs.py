@@ -18,6 +18,7 @@ from starlette.concurrency import run_in_threadpool
 from modelyard.api.access import CanReadBlob, CanUpload, CanUseUpload
 from modelyard.api.blob_schemas import (
     BINARY_BODY,
+    BatchOut,
     BlobOut,
     MissingIn,
     MissingOut,
@@ -31,6 +32,7 @@ from modelyard.api.bodies import content_length, parse_content_range, parse_rang
 from modelyard.api.deps import Actor
 from modelyard.api.errors import ERROR_RESPONSES, error_response
 from modelyard.api.schemas import ErrorOut
+from modelyard.domain.batches import MEDIA_TYPE
 from modelyard.domain.digests import check_digest, hex_of
 from modelyard.domain.errors import InvalidInputError, RangeNotSatisfiableError
 from modelyard.domain.transfers import Blob, Upload
@@ -151,6 +153,27 @@ async def cancel_upload(upload_id: UploadId, request: Request) -> Response:
     """Abandon the session and its bytes."""
     await run_in_threadpool(uploads.cancel_upload, _transfers(request), str(upload_id))
     return Response(status_code=204)
+
+
+@router.post(
+    "/batch",
+    response_model=BatchOut,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}}},
+        }
+    },
+    dependencies=[CanUpload],
+)
+async def put_batch(request: Request) -> BatchOut:
+    """Upload many small blobs in one request: a tar stream whose members are named by their
+    digests (docs/transfer.md). All or nothing: one member that does not hash to its name is
+    400 DIGEST_INVALID and none is kept."""
+    t = _transfers(request)
+    length = content_length(request)
+    stored = await run_with_body(request, lambda body: uploads.put_batch(t, length, body))
+    return BatchOut(blobs=[BlobOut.of(b) for b in stored])
 
 
 @router.put(
