@@ -39,6 +39,15 @@ class Settings:
     session_ttl_seconds: int = 12 * 3600  # a web session ends this long after sign-in
     auth_max_failures: int = 10  # failed logins / bad tokens per client per window, then 429
     auth_window_seconds: int = 60
+    webhooks_worker: bool = True  # deliver webhooks from inside `modelyard serve`
+    webhooks_allow_private: bool = False  # allow loopback/private/link-local targets
+    webhooks_timeout_seconds: float = 10.0  # one delivery attempt, connect to last byte
+    webhooks_max_attempts: int = 10  # failures in a row before a delivery is dead-lettered
+    webhooks_retry_base_seconds: float = 30.0  # wait after the first failure; doubles each time
+    webhooks_retry_max_seconds: float = 6 * 3600.0  # the longest wait between two attempts
+    webhooks_concurrency: int = 4  # deliveries in flight per worker
+    webhooks_poll_seconds: float = 1.0  # how often an idle worker looks for work
+    webhooks_key_file: str = ""  # empty: <data_dir>/webhooks.key (seals signing secrets)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -67,6 +76,12 @@ class Settings:
     def resolved_blob_url(self) -> str:
         return self.blob_url or f"file://{self.data_dir / 'blobs'}"
 
+    @property
+    def resolved_webhooks_key_file(self) -> Path:
+        if self.webhooks_key_file:
+            return Path(self.webhooks_key_file).expanduser()
+        return self.data_dir / "webhooks.key"
+
 
 _INT_FIELDS = {
     "port",
@@ -78,7 +93,18 @@ _INT_FIELDS = {
     "session_ttl_seconds",
     "auth_max_failures",
     "auth_window_seconds",
+    "webhooks_max_attempts",
+    "webhooks_concurrency",
 }
+_FLOAT_FIELDS = {
+    "webhooks_timeout_seconds",
+    "webhooks_retry_base_seconds",
+    "webhooks_retry_max_seconds",
+    "webhooks_poll_seconds",
+}
+_BOOL_FIELDS = {"webhooks_worker", "webhooks_allow_private"}
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
 
 
 def _convert(name: str, raw: Any) -> Any:
@@ -91,7 +117,30 @@ def _convert(name: str, raw: Any) -> Any:
             raise ValueError(
                 f"{ENV_PREFIX}{name.upper()} must be a whole number, not {raw!r}"
             ) from None
+    if name in _FLOAT_FIELDS:
+        return _number(name, raw)
+    if name in _BOOL_FIELDS:
+        return _flag(name, raw)
     return raw
+
+
+def _number(name: str, raw: Any) -> float:
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value < float("inf"):
+        raise ValueError(f"{ENV_PREFIX}{name.upper()} must be a number of seconds, not {raw!r}")
+    return value
+
+
+def _flag(name: str, raw: Any) -> bool:
+    if isinstance(raw, bool):
+        return raw
+    text = str(raw).strip().lower()
+    if text not in _TRUE | _FALSE:
+        raise ValueError(f"{ENV_PREFIX}{name.upper()} must be true or false, not {raw!r}")
+    return text in _TRUE
 
 
 def setting_names() -> list[str]:

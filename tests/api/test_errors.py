@@ -626,6 +626,58 @@ CASES += [
 ]
 
 
+HOOKS = f"{API}/webhooks"
+
+
+def _hook(c: Ctx) -> str:
+    made = c.http.post(HOOKS, json={"url": "https://hooks.example.com/h"})
+    assert made.status_code == 201, made.text
+    return str(made.json()["id"])
+
+
+def _redeliver_pending(c: Ctx) -> httpx.Response:
+    hook = _hook(c)
+    queued = c.http.post(f"{HOOKS}/{hook}/test").json()
+    return c.http.post(f"{HOOKS}/{hook}/deliveries/{queued['id']}/redeliver")
+
+
+CASES += [
+    Case("WEBHOOK_URL_INVALID", "ftp", lambda c: c.http.post(HOOKS, json={"url": "ftp://x/y"})),
+    Case(
+        "WEBHOOK_URL_INVALID",
+        "credentials in the URL",
+        lambda c: c.http.post(HOOKS, json={"url": "https://me:pw@example.com/h"}),
+    ),
+    Case(
+        "WEBHOOK_TARGET_FORBIDDEN",
+        "loopback",
+        lambda c: c.http.post(HOOKS, json={"url": "http://127.0.0.1:8080/h"}),
+    ),
+    Case(
+        "WEBHOOK_TARGET_FORBIDDEN",
+        "cloud metadata",
+        lambda c: c.http.post(HOOKS, json={"url": "http://169.254.169.254/latest"}),
+    ),
+    Case(
+        "WEBHOOK_FILTER_INVALID",
+        "event filter",
+        lambda c: c.http.post(HOOKS, json={"url": "https://example.com/h", "events": ["A B"]}),
+    ),
+    Case("WEBHOOK_NOT_FOUND", "not a uuid", lambda c: c.http.get(f"{HOOKS}/nope")),
+    Case(
+        "WEBHOOK_NOT_FOUND",
+        "deleted",
+        lambda c: c.http.delete(f"{HOOKS}/{uuid.uuid4()}"),
+    ),
+    Case(
+        "DELIVERY_NOT_FOUND",
+        "unknown delivery",
+        lambda c: c.http.get(f"{HOOKS}/{_hook(c)}/deliveries/{uuid.uuid4()}"),
+    ),
+    Case("DELIVERY_PENDING", "redeliver a pending delivery", _redeliver_pending),
+]
+
+
 def _seed(http: httpx.Client) -> None:
     """risk-team/fraud with versions 1-3 (3 archived), an alias and a tag; risk-team/scorer; an
     archived model risk-team/retired; an archived namespace old-team."""

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
 
+import anyio.to_thread
 from fastapi import Depends, FastAPI
 from prometheus_client import CollectorRegistry
 
@@ -28,11 +29,14 @@ from modelyard.api.routes import (
     tokens,
     users,
     versions,
+    webhooks,
 )
 from modelyard.blobs import open_store
 from modelyard.db.engine import Database
 from modelyard.services.access_cache import AccessCache
+from modelyard.services.secretbox import SecretBox
 from modelyard.services.uploads import HashCache, Transfers
+from modelyard.services.worker import DeliveryWorker
 from modelyard.settings import Settings
 
 OPENAPI_PATH = "/api/v1/openapi.json"
@@ -50,7 +54,10 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        worker = app.state.webhook_worker = _start_worker(settings, database)
         yield
+        if worker is not None:
+            await anyio.to_thread.run_sync(worker.stop)
         store.close()
         if db is None:
             database.dispose()
@@ -82,10 +89,12 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
         # Refresh last_seen well within the GC grace window (see services/blobs.py).
         refresh_after=timedelta(seconds=settings.gc_grace_seconds / 4),
     )
+    app.state.webhook_secrets = SecretBox(settings.resolved_webhooks_key_file)
+    app.state.webhook_worker = None  # started with the app (lifespan), when configured
     errors.install(app)
     routers = (
         *(health, namespaces, models, versions, manifests, blobs, auth, users, tokens, teams),
-        *(datasets, lineage, inventory, audit),
+        *(datasets, lineage, inventory, audit, webhooks),
     )
     for module in routers:
         app.include_router(module.router)
@@ -95,3 +104,12 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     app.add_middleware(RefuseNulInPath)
     app.add_middleware(RequestContext, registry=app.state.metrics)
     return app
+
+
+def _start_worker(settings: Settings, db: Database) -> DeliveryWorker | None:
+    """The webhook delivery worker of this server process (MODELYARD_WEBHOOKS_WORKER)."""
+    if not settings.webhooks_worker:
+        return None
+    worker = DeliveryWorker.from_settings(db, settings)
+    worker.start()
+    return worker

@@ -21,6 +21,7 @@ from modelyard.cli import (
     transfer,
     users,
     versions,
+    webhooks,
 )
 
 app = typer.Typer(
@@ -57,6 +58,7 @@ app.command("packages")(lineage.packages)
 app.add_typer(inventory.consumers_app, name="consumers")
 app.add_typer(inventory.inventory_app, name="inventory")
 app.add_typer(audit.app, name="audit")
+app.add_typer(webhooks.app, name="webhooks")
 
 
 def main() -> None:

@@ -30,14 +30,18 @@ from modelyard.domain.errors import (
     UnavailableError,
 )
 from modelyard.domain.records import Model, Namespace, Page, Version
+from modelyard.domain.webhooks import Attempt, CreatedWebhook, Delivery, Webhook
 
 __all__ = [
     "DEFAULT_URL",
     "ApiToken",
+    "Attempt",
     "Client",
     "ClientError",
     "ConflictError",
     "ConnectionFailed",
+    "CreatedWebhook",
+    "Delivery",
     "DigestMismatch",
     "ForbiddenError",
     "Identity",
@@ -57,5 +61,6 @@ __all__ = [
     "UnsafePath",
     "User",
     "Version",
+    "Webhook",
     "sign_in",
 ]

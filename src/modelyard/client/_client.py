@@ -17,6 +17,7 @@ from modelyard.client._models import ModelsMixin
 from modelyard.client._namespaces import NamespacesMixin
 from modelyard.client._transfer import TransferMixin
 from modelyard.client._versions import VersionsMixin
+from modelyard.client._webhooks import WebhooksMixin
 
 DEFAULT_URL = "http://127.0.0.1:8080"
 
@@ -30,6 +31,7 @@ class Client(
     DatasetsMixin,
     LineageMixin,
     AuditMixin,
+    WebhooksMixin,
 ):
     """A connection to one Modelyard server. Use it as a context manager, or call ``close()``.
 

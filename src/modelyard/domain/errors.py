@@ -98,6 +98,24 @@ ERROR_CODES: dict[str, ErrorCode] = {
         ErrorCode("CAPACITY_INVALID", 400, "A reviewer capacity this server does not define."),
         ErrorCode("PASSWORD_INVALID", 400, "A new password is too short or too long."),
         ErrorCode(
+            "WEBHOOK_URL_INVALID",
+            400,
+            "A webhook URL is not http(s), names no host, holds a user name or password, or is"
+            " longer than 2048 characters.",
+        ),
+        ErrorCode(
+            "WEBHOOK_TARGET_FORBIDDEN",
+            400,
+            "A webhook URL's host is (or resolves to) a loopback, private, link-local or other"
+            " non-public address; MODELYARD_WEBHOOKS_ALLOW_PRIVATE allows them.",
+        ),
+        ErrorCode(
+            "WEBHOOK_FILTER_INVALID",
+            400,
+            "A webhook event filter is not an event type, a prefix ending in .* or *; or there"
+            " are too many filters.",
+        ),
+        ErrorCode(
             "UNAUTHENTICATED", 401, "The request carries no credentials, or an unknown session."
         ),
         ErrorCode("TOKEN_INVALID", 401, "The API token is malformed or unknown."),
@@ -131,6 +149,8 @@ ERROR_CODES: dict[str, ErrorCode] = {
         ErrorCode("VERSION_NOT_FOUND", 404, "No such version, or the reference resolves to none."),
         ErrorCode("ALIAS_NOT_FOUND", 404, "No such alias on this model."),
         ErrorCode("TAG_NOT_FOUND", 404, "No such tag."),
+        ErrorCode("WEBHOOK_NOT_FOUND", 404, "No such webhook, or not one the caller manages."),
+        ErrorCode("DELIVERY_NOT_FOUND", 404, "The webhook has no delivery with this id."),
         ErrorCode("METHOD_NOT_ALLOWED", 405, "The route does not accept this HTTP method."),
         ErrorCode("NAMESPACE_EXISTS", 409, "A namespace with this name exists."),
         ErrorCode("MODEL_EXISTS", 409, "A model with this name exists in the namespace."),
@@ -158,6 +178,12 @@ ERROR_CODES: dict[str, ErrorCode] = {
         ErrorCode("MODEL_ARCHIVED", 409, "The model is archived; it accepts no changes."),
         ErrorCode("VERSION_ARCHIVED", 409, "The version is archived; it accepts no changes."),
         ErrorCode("CONFLICT", 409, "A concurrent change won; retry the request."),
+        ErrorCode(
+            "DELIVERY_PENDING",
+            409,
+            "The delivery is still pending (it is retried on its own); only delivered or"
+            " dead-lettered ones can be redelivered.",
+        ),
         ErrorCode(
             "UPLOAD_BUSY", 409, "Another request is writing to this upload session; retry shortly."
         ),

@@ -1,0 +1,382 @@
+"""Webhook deliveries: fan-out from the outbox, claiming due work, recording attempts, the log.
+
+    outbox_events ──fan_out──> webhook_deliveries ──claim──> worker ──HTTP──> finish
+     (seq order)   cursor      one row per (webhook, event)   lease        attempt log,
+                                                                            next attempt / dead
+
+- ``fan_out`` reads the outbox after the cursor, inserts a delivery row for each matching active
+  webhook and moves the cursor, in one transaction: a crash leaves both or neither. The
+  (webhook, event) unique key makes a second fan-out of the same event a no-op.
+- ``claim`` leases due rows (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so workers never wait
+  for each other; SQLite has one writer anyway) and counts the attempt at once: a delivery that
+  kills its worker still runs out of attempts.
+- ``finish`` records the attempt and decides: delivered, retry later, or dead.
+Every state is in the database, so any worker can pick up where another stopped.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from modelyard.db.engine import Database
+from modelyard.db.tables import (
+    OutboxEventRow,
+    WebhookAttemptRow,
+    WebhookCursorRow,
+    WebhookDeliveryRow,
+    WebhookRow,
+)
+from modelyard.db.types import utcnow
+from modelyard.domain import webhooks as rules
+from modelyard.domain.errors import ConflictError, InvalidInputError, NotFoundError
+from modelyard.domain.pagination import (
+    clamp_page_size,
+    decode_page_token,
+    encode_page_token,
+    fingerprint,
+)
+from modelyard.domain.webhooks import Attempt, Delivery
+from modelyard.services import audit
+
+CURSOR_ID = 1
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_attempts: int
+    base_seconds: float
+    cap_seconds: float
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A leased delivery: everything a worker needs to make the attempt."""
+
+    id: uuid.UUID
+    webhook_id: uuid.UUID
+    event_id: uuid.UUID
+    url: str
+    secret_sealed: str
+    body: str
+    attempt: int
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status_code: int | None
+    error: str  # "" for success
+    duration_ms: int
+
+    @property
+    def ok(self) -> bool:
+        return not self.error and self.status_code is not None and 200 <= self.status_code < 300
+
+
+# ---------------------------------------------------------------------------------- records
+
+
+def delivery_record(
+    row: WebhookDeliveryRow, attempts: list[WebhookAttemptRow] | None = None
+) -> Delivery:
+    return Delivery(
+        id=str(row.id),
+        webhook_id=str(row.webhook_id),
+        event_id=str(row.event_id),
+        event_type=row.event_type,
+        status=row.status,
+        attempts=row.attempts,
+        next_attempt_at=row.next_attempt_at if row.status == rules.PENDING else None,
+        last_status_code=row.last_status_code,
+        last_error=row.last_error,
+        created_at=row.created_at,
+        delivered_at=row.delivered_at,
+        attempt_log=[_attempt(a) for a in attempts or []],
+    )
+
+
+def _attempt(row: WebhookAttemptRow) -> Attempt:
+    return Attempt(row.number, row.at, row.status_code, row.error, row.duration_ms)
+
+
+# ---------------------------------------------------------------------------------- fan-out
+
+
+def has_new_events(db: Database) -> bool:
+    """A cheap read first, so an idle worker never takes SQLite's write lock."""
+    with db.read() as s:
+        newest = s.scalar(select(func.max(OutboxEventRow.seq))) or 0
+        cursor = s.scalar(select(WebhookCursorRow.seq).where(WebhookCursorRow.id == CURSOR_ID))
+        return int(newest) > int(cursor or 0)
+
+
+def fan_out(db: Database, batch: int = 500) -> int:
+    """Turn the next ``batch`` outbox events into delivery rows; returns how many events were
+    read (0: nothing to do, or another worker is fanning out right now)."""
+    with db.write() as s:
+        _ensure_cursor(s)
+        cursor = s.scalars(
+            select(WebhookCursorRow)
+            .where(WebhookCursorRow.id == CURSOR_ID)
+            .with_for_update(skip_locked=True)
+        ).first()
+        if cursor is None:
+            return 0
+        events = list(
+            s.scalars(
+                select(OutboxEventRow)
+                .where(OutboxEventRow.seq > cursor.seq)
+                .order_by(OutboxEventRow.seq)
+                .limit(batch)
+            )
+        )
+        if not events:
+            return 0
+        hooks = list(s.scalars(select(WebhookRow).where(WebhookRow.active.is_(True))))
+        rows = [_delivery_row(h, e) for e in events for h in hooks if _wants(h, e)]
+        if rows:
+            s.execute(_insert_ignoring_duplicates(s), rows)
+        cursor.seq = events[-1].seq
+        return len(events)
+
+
+def _ensure_cursor(s: Session) -> None:
+    s.execute(_insert_ignoring_duplicates(s, WebhookCursorRow), [{"id": CURSOR_ID, "seq": 0}])
+
+
+def _insert_ignoring_duplicates(s: Session, table: type[Any] = WebhookDeliveryRow) -> Any:
+    insert = pg_insert if s.get_bind().dialect.name == "postgresql" else sqlite_insert
+    return insert(table).on_conflict_do_nothing()
+
+
+def _wants(hook: WebhookRow, event: OutboxEventRow) -> bool:
+    return (
+        event.seq > hook.start_seq
+        and rules.event_matches(hook.events, event.type)
+        and rules.namespace_matches(hook.namespaces, event.namespace)
+    )
+
+
+def _delivery_row(hook: WebhookRow, event: OutboxEventRow) -> dict[str, Any]:
+    now = utcnow()
+    return {
+        "id": uuid.uuid4(),
+        "webhook_id": hook.id,
+        "event_id": event.event_id,
+        "event_type": event.type,
+        "seq": event.seq,
+        "body": json.dumps(event.payload, separators=(",", ":")),
+        "status": rules.PENDING,
+        "attempts": 0,
+        "round_start": 0,
+        "next_attempt_at": now,
+        "last_error": "",
+        "created_at": now,
+    }
+
+
+# ---------------------------------------------------------------------------------- claiming
+
+
+def _due(now: datetime) -> Any:
+    return (
+        select(WebhookDeliveryRow, WebhookRow)
+        .join(WebhookRow, WebhookRow.id == WebhookDeliveryRow.webhook_id)
+        .where(
+            WebhookDeliveryRow.status == rules.PENDING,
+            WebhookDeliveryRow.next_attempt_at <= now,
+            or_(
+                WebhookDeliveryRow.lease_expires_at.is_(None),
+                WebhookDeliveryRow.lease_expires_at <= now,
+            ),
+            # Test events go out even to an inactive webhook; the rest wait for it.
+            or_(WebhookRow.active.is_(True), WebhookDeliveryRow.event_type == rules.TEST_EVENT),
+        )
+    )
+
+
+def has_due(db: Database) -> bool:
+    with db.read() as s:
+        return s.execute(_due(utcnow()).limit(1)).first() is not None
+
+
+def claim(db: Database, worker: str, limit: int, lease: timedelta) -> list[Claimed]:
+    """Lease up to ``limit`` due deliveries for ``worker`` (oldest due first)."""
+    if limit <= 0:
+        return []
+    now = utcnow()
+    stmt = (
+        _due(now)
+        .order_by(WebhookDeliveryRow.next_attempt_at, WebhookDeliveryRow.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True, of=WebhookDeliveryRow)
+    )
+    with db.write() as s:
+        claimed = []
+        for row, hook in s.execute(stmt):
+            row.attempts += 1
+            row.leased_by, row.lease_expires_at = worker, now + lease
+            claimed.append(
+                Claimed(
+                    row.id,
+                    hook.id,
+                    row.event_id,
+                    hook.url,
+                    hook.secret_sealed,
+                    row.body,
+                    row.attempts,
+                )
+            )
+        return claimed
+
+
+def finish(db: Database, worker: str, job: Claimed, outcome: Outcome, policy: RetryPolicy) -> None:
+    """Record the attempt; then delivered, retry after the backoff, or dead-lettered. If the
+    lease ran out and another worker took the delivery over, only the attempt is recorded."""
+    now = utcnow()
+    with db.write() as s:
+        row = s.get(WebhookDeliveryRow, job.id, with_for_update=True)
+        if row is None:  # the webhook was deleted meanwhile
+            return
+        s.add(
+            WebhookAttemptRow(
+                delivery_id=row.id,
+                number=job.attempt,
+                at=now,
+                status_code=outcome.status_code,
+                error=outcome.error[:2000],
+                duration_ms=outcome.duration_ms,
+                worker=worker[:64],
+            )
+        )
+        if row.leased_by != worker or row.attempts != job.attempt:
+            return
+        _settle(row, outcome, policy, now)
+
+
+def _settle(row: WebhookDeliveryRow, outcome: Outcome, policy: RetryPolicy, now: datetime) -> None:
+    row.leased_by, row.lease_expires_at = None, None
+    row.last_status_code, row.last_error = outcome.status_code, outcome.error[:2000]
+    if outcome.ok:
+        row.status, row.delivered_at = rules.DELIVERED, now
+        return
+    failures = row.attempts - row.round_start
+    if failures >= policy.max_attempts:
+        row.status = rules.DEAD
+        return
+    delay = rules.retry_delay(failures, policy.base_seconds, policy.cap_seconds)
+    row.next_attempt_at = now + timedelta(seconds=delay)
+
+
+# ---------------------------------------------------------------------------------- the log
+
+
+def list_deliveries(
+    db: Database,
+    webhook_id: uuid.UUID,
+    status: str | None = None,
+    page_size: int | None = None,
+    page_token: str | None = None,
+) -> tuple[list[Delivery], str | None]:
+    """A webhook's deliveries, newest first (keyset on created_at, id)."""
+    if status is not None and status not in rules.DELIVERY_STATES:
+        raise InvalidInputError(
+            "VALIDATION_FAILED",
+            f"status is one of {', '.join(rules.DELIVERY_STATES)}",
+            status=status,
+        )
+    size = clamp_page_size(page_size)
+    query_id = fingerprint("deliveries", str(webhook_id), status)
+    stmt = select(WebhookDeliveryRow).where(WebhookDeliveryRow.webhook_id == webhook_id)
+    if status is not None:
+        stmt = stmt.where(WebhookDeliveryRow.status == status)
+    if page_token:
+        stmt = stmt.where(_before(page_token, query_id))
+    order = (WebhookDeliveryRow.created_at.desc(), WebhookDeliveryRow.id.desc())
+    with db.read() as s:
+        rows = list(s.scalars(stmt.order_by(*order).limit(size + 1)))
+    more, rows = len(rows) > size, rows[:size]
+    token = encode_page_token((rows[-1].created_at, str(rows[-1].id)), query_id) if more else None
+    return [delivery_record(r) for r in rows], token
+
+
+def _before(page_token: str, query_id: str) -> Any:
+    created_at, last_id = decode_page_token(page_token, query_id, 2)
+    try:
+        if not isinstance(created_at, datetime):
+            raise ValueError("not a time")
+        key = uuid.UUID(str(last_id))
+    except ValueError:
+        raise InvalidInputError(
+            "PAGE_TOKEN_INVALID", "page_token does not belong to this query; start from page one"
+        ) from None
+    return or_(
+        WebhookDeliveryRow.created_at < created_at,
+        (WebhookDeliveryRow.created_at == created_at) & (WebhookDeliveryRow.id < key),
+    )
+
+
+def get_delivery(db: Database, webhook_id: uuid.UUID, delivery_id: str) -> Delivery:
+    """One delivery with its attempt log."""
+    with db.read() as s:
+        row = _delivery_row_of(s, webhook_id, delivery_id)
+        attempts = s.scalars(
+            select(WebhookAttemptRow)
+            .where(WebhookAttemptRow.delivery_id == row.id)
+            .order_by(WebhookAttemptRow.number)
+        )
+        return delivery_record(row, list(attempts))
+
+
+def _delivery_row_of(
+    s: Session, webhook_id: uuid.UUID, delivery_id: str, for_update: bool = False
+) -> WebhookDeliveryRow:
+    try:
+        key = uuid.UUID(delivery_id)
+    except ValueError:
+        key = None
+    stmt = select(WebhookDeliveryRow).where(
+        WebhookDeliveryRow.id == key, WebhookDeliveryRow.webhook_id == webhook_id
+    )
+    row = s.scalars(stmt.with_for_update() if for_update else stmt).first() if key else None
+    if row is None:
+        raise NotFoundError(
+            "DELIVERY_NOT_FOUND",
+            f"webhook {webhook_id} has no delivery {delivery_id!r}",
+            delivery_id=delivery_id,
+        )
+    return row
+
+
+def redeliver(db: Database, actor: str, webhook_id: uuid.UUID, delivery_id: str) -> Delivery:
+    """Send a dead-lettered (or delivered) delivery again, with the same ``webhook-id`` and
+    body, and a fresh round of attempts. A pending one is already on its way: 409."""
+    with db.write() as s:
+        row = _delivery_row_of(s, webhook_id, delivery_id, for_update=True)
+        if row.status == rules.PENDING:
+            raise ConflictError(
+                "DELIVERY_PENDING",
+                f"delivery {delivery_id} is still pending (attempt {row.attempts}); it is"
+                " retried on its own",
+                delivery_id=delivery_id,
+            )
+        row.status, row.round_start = rules.PENDING, row.attempts
+        row.next_attempt_at = utcnow()
+        row.leased_by, row.lease_expires_at = None, None
+        audit.record(
+            s,
+            actor,
+            "webhook.redelivered",
+            f"webhook:{webhook_id}",
+            after={"delivery_id": str(row.id), "event_id": str(row.event_id)},
+            event=False,
+        )
+        return delivery_record(row)

@@ -1,0 +1,168 @@
+"""The webhook delivery worker: fan out the outbox, claim due deliveries, send, record.
+
+It runs as a thread inside each ``modelyard serve`` process (``MODELYARD_WEBHOOKS_WORKER``)
+and on its own (``modelyard webhooks worker``); any number may run against one database,
+because all work is claimed from it (``services/deliveries.py``). It keeps no state of its own:
+killed at any moment, it leaves leased deliveries that become due again when their lease runs
+out, so an event is delivered at least once, every time with the same ``webhook-id``.
+
+    loop: fan_out ─> claim (free slots) ─> thread pool: open secret, send, finish
+          idle? wait MODELYARD_WEBHOOKS_POLL_SECONDS (or until stopped)
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import uuid
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import timedelta
+
+from modelyard.db.engine import Database
+from modelyard.services import deliveries
+from modelyard.services.deliveries import Claimed, Outcome, RetryPolicy
+from modelyard.services.secretbox import SecretBox, SecretUnavailable
+from modelyard.services.sender import Sender
+from modelyard.settings import Settings
+
+log = logging.getLogger("modelyard.webhooks")
+
+# A lease outlasts one attempt (its timeout) by a margin, so a slow attempt is never taken
+# over while it still runs.
+LEASE_MARGIN_SECONDS = 10.0
+
+
+@dataclass(frozen=True)
+class WorkerConfig:
+    concurrency: int
+    poll_seconds: float
+    timeout_seconds: float
+    allow_private: bool
+    policy: RetryPolicy
+
+    @classmethod
+    def of(cls, settings: Settings) -> WorkerConfig:
+        return cls(
+            concurrency=max(1, settings.webhooks_concurrency),
+            poll_seconds=settings.webhooks_poll_seconds,
+            timeout_seconds=settings.webhooks_timeout_seconds,
+            allow_private=settings.webhooks_allow_private,
+            policy=RetryPolicy(
+                max_attempts=max(1, settings.webhooks_max_attempts),
+                base_seconds=settings.webhooks_retry_base_seconds,
+                cap_seconds=settings.webhooks_retry_max_seconds,
+            ),
+        )
+
+    @property
+    def lease(self) -> timedelta:
+        return timedelta(seconds=self.timeout_seconds * 3 + LEASE_MARGIN_SECONDS)
+
+
+class DeliveryWorker:
+    def __init__(self, db: Database, box: SecretBox, config: WorkerConfig) -> None:
+        self.db, self.box, self.config = db, box, config
+        self.name = f"{socket.gethostname()[:40]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.sender = Sender(config.timeout_seconds, config.allow_private)
+        self._pool = ThreadPoolExecutor(config.concurrency, thread_name_prefix="webhook")
+        self._inflight: set[Future[None]] = set()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    @classmethod
+    def from_settings(cls, db: Database, settings: Settings) -> DeliveryWorker:
+        return cls(db, SecretBox(settings.resolved_webhooks_key_file), WorkerConfig.of(settings))
+
+    # ------------------------------------------------------------------------- running
+
+    def start(self) -> None:
+        """Run the loop in a background thread (``stop`` ends it)."""
+        self._thread = threading.Thread(target=self.run, name="webhook-worker", daemon=True)
+        self._thread.start()
+
+    def run(self) -> None:
+        """The loop, until ``stop``. Errors (a database restarting) are logged and retried."""
+        log.info("webhook worker %s started", self.name)
+        while not self._stop.is_set():
+            try:
+                busy = self.step()
+            except Exception:
+                log.exception("webhook worker %s: step failed; retrying", self.name)
+                busy = False
+            if not busy:
+                self._stop.wait(self.config.poll_seconds)
+        log.info("webhook worker %s stopped", self.name)
+
+    def is_running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def request_stop(self) -> None:
+        """Ask ``run`` to return after its current step (safe from a signal handler)."""
+        self._stop.set()
+
+    def stop(self, timeout: float | None = None) -> None:
+        """Stop claiming; wait for attempts in flight (each ends within its timeout)."""
+        self.request_stop()
+        if self._thread is not None:
+            self._thread.join(timeout)
+        self._pool.shutdown(wait=True)
+        self.sender.close()
+
+    # ------------------------------------------------------------------------- one step
+
+    def step(self) -> bool:
+        """Fan out, then claim as many due deliveries as there are free slots and start them.
+        Returns whether there was anything to do."""
+        self._inflight = {f for f in self._inflight if not f.done()}
+        fanned = deliveries.fan_out(self.db) if deliveries.has_new_events(self.db) else 0
+        free = self.config.concurrency - len(self._inflight)
+        jobs = self._claim(free)
+        for job in jobs:
+            self._inflight.add(self._pool.submit(self._attempt_logged, job))
+        return bool(fanned or jobs)
+
+    def run_once(self) -> None:
+        """Deliver what is due, until nothing is (``modelyard webhooks worker --once``)."""
+        while True:
+            busy = self.step()
+            self.drain()
+            if not busy:
+                return
+
+    def _claim(self, free: int) -> list[Claimed]:
+        if free <= 0 or not deliveries.has_due(self.db):
+            return []
+        return deliveries.claim(self.db, self.name, free, self.config.lease)
+
+    def drain(self) -> None:
+        """Wait for the attempts in flight (tests and the standalone worker's shutdown)."""
+        for future in list(self._inflight):
+            future.result()
+        self._inflight.clear()
+
+    def _attempt_logged(self, job: Claimed) -> None:
+        try:
+            self.attempt(job)
+        except Exception:
+            # The lease runs out and the delivery is attempted again: nothing is lost.
+            log.exception("webhook %s delivery %s: attempt failed", job.webhook_id, job.id)
+
+    def attempt(self, job: Claimed) -> None:
+        try:
+            secret = self.box.open(job.secret_sealed, str(job.webhook_id))
+        except SecretUnavailable as exc:
+            outcome = Outcome(None, f"cannot sign: {exc}", 0)
+        else:
+            outcome = self.sender.send(job.url, secret, str(job.event_id), job.body)
+        if outcome.error:
+            log.info(
+                "webhook %s delivery %s attempt %d failed: %s",
+                job.webhook_id,
+                job.id,
+                job.attempt,
+                outcome.error,
+            )
+        deliveries.finish(self.db, self.name, job, outcome, self.config.policy)

@@ -1,0 +1,113 @@
+"""A real ``modelyard serve`` process, killed (SIGKILL) right after a burst of changes while its
+worker is sending: after a restart every committed event reaches the receiver, none is lost,
+and any event seen twice has the same webhook-id and body (at-least-once)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import httpx
+import pytest
+from sqlalchemy import select
+
+from modelyard.db.engine import Database
+from modelyard.db.tables import OutboxEventRow
+from modelyard.settings import Settings
+from tests.api.test_blobs_crash import free_port
+from tests.webhook_support import Receiver
+
+pytestmark = pytest.mark.slow
+API = "/api/v1"
+
+WEBHOOK_ENV = {
+    "MODELYARD_WEBHOOKS_ALLOW_PRIVATE": "true",
+    "MODELYARD_WEBHOOKS_POLL_SECONDS": "0.1",
+    "MODELYARD_WEBHOOKS_TIMEOUT_SECONDS": "1",  # a lease of 13 s
+    "MODELYARD_WEBHOOKS_RETRY_BASE_SECONDS": "0.1",
+    "MODELYARD_WEBHOOKS_RETRY_MAX_SECONDS": "0.5",
+    "MODELYARD_WEBHOOKS_MAX_ATTEMPTS": "1000",
+}
+
+
+@contextmanager
+def serve(settings: Settings, port: int) -> Iterator[subprocess.Popen[bytes]]:
+    env = {
+        **os.environ,
+        **WEBHOOK_ENV,
+        "MODELYARD_DATA_DIR": str(settings.data_dir),
+        "MODELYARD_DATABASE_URL": settings.resolved_database_url,
+        "MODELYARD_PORT": str(port),
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "modelyard", "serve"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not _up(port):
+            assert proc.poll() is None, "modelyard serve exited"
+            assert time.monotonic() < deadline, "modelyard serve did not come up"
+            time.sleep(0.2)
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.terminate()
+        proc.wait(timeout=30)
+
+
+def _up(port: int) -> bool:
+    try:
+        return httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200
+    except httpx.TransportError:
+        return False
+
+
+def committed_ids(db: Database) -> set[str]:
+    with db.read() as s:
+        return {str(i) for i in s.scalars(select(OutboxEventRow.event_id))}
+
+
+def test_events_committed_just_before_a_kill_are_delivered_after_restart(
+    settings: Settings, db: Database, admin_token: str
+) -> None:
+    auth = {"Authorization": f"Bearer {admin_token}"}
+    port = free_port()
+    # Slow, and refusing until the restart: at the kill, events wait in the outbox, in
+    # delivery rows, and in attempts cut off mid-request.
+    with Receiver(then=503, delay=0.2) as receiver:
+        with (
+            serve(settings, port) as proc,
+            httpx.Client(base_url=f"http://127.0.0.1:{port}", headers=auth) as http,
+        ):
+            made = http.post(f"{API}/webhooks", json={"url": receiver.url})
+            assert made.status_code == 201, made.text
+            secret = made.json()["secret"]
+            for n in range(10):
+                answer = http.post(f"{API}/namespaces", json={"name": f"team-{n}"})
+                assert answer.status_code == 201
+                model = {"namespace": f"team-{n}", "name": "fraud"}
+                assert http.post(f"{API}/models", json=model).status_code == 201
+            proc.send_signal(signal.SIGKILL)
+            proc.wait(timeout=30)
+        committed = committed_ids(db)
+        assert len(committed) == 20
+        assert receiver.delivered_ids() == set()
+        receiver.then = 200
+        with serve(settings, port):
+            receiver.wait_until(lambda _: receiver.delivered_ids() >= committed)
+
+    assert receiver.delivered_ids() == committed
+    bodies: dict[str, set[bytes]] = {}
+    for request in receiver.requests:
+        event = request.event(secret)  # every attempt validly signed
+        assert event["id"] == request.event_id
+        bodies.setdefault(request.event_id, set()).add(request.body)
+    assert {event_id: len(b) for event_id, b in bodies.items()} == dict.fromkeys(committed, 1)
