@@ -111,3 +111,35 @@ def test_events_committed_just_before_a_kill_are_delivered_after_restart(
         assert event["id"] == request.event_id
         bodies.setdefault(request.event_id, set()).add(request.body)
     assert {event_id: len(b) for event_id, b in bodies.items()} == dict.fromkeys(committed, 1)
+
+
+def test_the_standalone_worker_delivers_and_stops_on_sigterm(
+    settings: Settings, db: Database
+) -> None:
+    from modelyard.services import namespaces
+    from modelyard.services import webhooks as svc
+    from modelyard.services.secretbox import SecretBox
+
+    box = SecretBox(settings.resolved_webhooks_key_file)
+    env = {
+        **os.environ,
+        **WEBHOOK_ENV,
+        "MODELYARD_DATA_DIR": str(settings.data_dir),
+        "MODELYARD_DATABASE_URL": settings.resolved_database_url,
+    }
+    with Receiver() as receiver:
+        made = svc.create_webhook(db, box, "admin", svc.WebhookSpec(receiver.url, [], []))
+        namespaces.create_namespace(db, "ann", "risk-team")
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "modelyard", "webhooks", "worker"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        try:
+            (request,) = receiver.wait_until(lambda got: len(got) >= 1)
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            _, stderr = proc.communicate(timeout=30)
+    assert proc.returncode == 0, stderr.decode()
+    assert request.event(made.secret)["type"] == "namespace.created"
