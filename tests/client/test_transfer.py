@@ -138,10 +138,18 @@ def test_many_small_files_go_in_few_batches_that_survive_dropped_connections(
     monkeypatch.setattr(_upload, "BATCH_BLOBS", 40)
     files = {f"shard-{i:03d}.bin": os.urandom(1000 + i) for i in range(100)}
     wire.drop["POST /api/v1/blobs/batch"] = 1  # one batch lost on the way: sent again whole
-    sdk.push(tree(tmp_path / "src", files), "team/m", cache_dir=tmp_path / "c")
+    sdk.push(tree(tmp_path / "src", files), "team/m", cache_dir=tmp_path / "c", workers=1)
     assert wire.paths["POST /api/v1/blobs/batch"] == 3 + 1
     assert wire.seen["PUT"] == wire.seen["PATCH"] == 0
     assert read_tree(sdk.pull("team/m@1", tmp_path / "out", cache_dir=tmp_path / "c2")) == files
+
+
+def test_small_files_are_spread_over_the_workers(
+    sdk: Client, wire: Recording, tmp_path: Path
+) -> None:
+    files = {f"shard-{i:03d}.bin": os.urandom(100 + i) for i in range(64)}
+    sdk.push(tree(tmp_path / "src", files), "team/m", cache_dir=tmp_path / "c", workers=4)
+    assert wire.paths["POST /api/v1/blobs/batch"] == 4  # 16 each: every worker has one
 
 
 def test_second_pull_moves_no_bytes(sdk: Client, wire: Recording, tmp_path: Path) -> None:

@@ -145,7 +145,8 @@ class TransferMixin:
         limit = min(BATCH_BLOB, uploader.chunk_size)  # a file is never batched past a chunk
         small = [(d, *sources[d]) for d in digests if sources[d][1] <= limit]
         large = [d for d in digests if sources[d][1] > limit]
-        jobs = [partial(uploader.upload_batch, group, advance) for group in batches(small)]
+        groups = batches(small, workers)
+        jobs = [partial(uploader.upload_batch, group, advance) for group in groups]
         jobs += [partial(uploader.upload, d, *sources[d], advance) for d in large]
         _parallel(lambda job: job(), jobs, workers)
 

@@ -33,6 +33,7 @@ CHUNK = 64 * 1024 * 1024
 PIECE = 1024 * 1024
 BATCH_BLOB = 4 * 1024 * 1024  # blobs up to this size go in batches
 BATCH_BLOBS = 256  # per batch request (the server takes up to 1,000)
+BATCH_MIN = 16  # blobs per batch, when there are that many, however many workers there are
 BATCH_BYTES = 32 * 1024 * 1024  # of blob bytes per batch request (the server takes 256 MiB)
 ATTEMPTS = 5
 BACKOFF = 0.5  # seconds, doubled after each failed attempt
@@ -106,12 +107,14 @@ class _Counted:
 Source = tuple[str, Path, int]  # digest, file, size
 
 
-def batches(sources: list[Source]) -> list[list[Source]]:
-    """Group small blobs into batch requests, in the order given."""
+def batches(sources: list[Source], workers: int = 1) -> list[list[Source]]:
+    """Group small blobs into batch requests, in the order given: at least ``workers`` of
+    them when there are enough blobs, so that every connection has one to send."""
+    per_batch = max(BATCH_MIN, min(BATCH_BLOBS, -(-len(sources) // max(1, workers))))
     groups: list[list[Source]] = []
     size = 0
     for source in sources:
-        if not groups or len(groups[-1]) >= BATCH_BLOBS or size + source[2] > BATCH_BYTES:
+        if not groups or len(groups[-1]) >= per_batch or size + source[2] > BATCH_BYTES:
             groups.append([])
             size = 0
         groups[-1].append(source)

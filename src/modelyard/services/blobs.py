@@ -27,7 +27,7 @@ import uuid
 from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -176,6 +176,7 @@ def _record_batch_locked(
     now = utcnow()
     stmt = select(BlobRow).where(BlobRow.digest.in_(list(sizes))).with_for_update()
     rows = {row.digest: row for row in s.scalars(stmt)}
+    new = []
     for digest, size in sizes.items():
         row = rows.get(digest)
         if row is not None and row.condemned_at is None:
@@ -186,11 +187,13 @@ def _record_batch_locked(
         if not fresh[digest] and store.stat(digest) is None:
             raise _collected(digest)
         if row is None:
-            s.add(BlobRow(digest=digest, size=size, created_at=now, last_seen_at=now))
+            new.append({"digest": digest, "size": size, "created_at": now, "last_seen_at": now})
         else:
             row.condemned_at = None
             row.last_seen_at = now
-    s.flush()  # takes the keys: a concurrent inserter waits here, then retries
+    s.flush()
+    if new:  # one multi-row insert; takes the keys: a concurrent inserter waits, then retries
+        s.execute(insert(BlobRow), new)
 
 
 def _collected(digest: str) -> ConflictError:

@@ -1,0 +1,67 @@
+"""The SDK's local cache (client/_cache.py): records written in one go, found again later."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from modelyard.client import _cache
+from modelyard.client._cache import LocalCache, stat_key
+from modelyard.domain.digests import digest_of
+
+
+def stored_digests(root: Path) -> int:
+    with sqlite3.connect(root / "digests.sqlite") as db:
+        return int(db.execute("SELECT count(*) FROM digests").fetchone()[0])
+
+
+def files(root: Path, n: int) -> list[Path]:
+    out = []
+    for i in range(n):
+        path = root / f"f{i}"
+        path.write_bytes(b"x" * i)
+        out.append(path)
+    return out
+
+
+def test_digests_are_written_once_when_the_cache_closes_and_found_next_time(
+    tmp_path: Path,
+) -> None:
+    cache = LocalCache(tmp_path / "c")
+    paths = files(tmp_path, 3)
+    for p in paths:
+        cache.remember_digest(stat_key(p), digest_of(p.read_bytes()))
+    assert cache.known_digest(stat_key(paths[1])) == digest_of(b"x")  # before it is written
+    assert stored_digests(tmp_path / "c") == 0
+    cache.close()
+    assert stored_digests(tmp_path / "c") == 3
+    again = LocalCache(tmp_path / "c")
+    assert again.known_digest(stat_key(paths[2])) == digest_of(b"xx")
+    again.close()
+
+
+def test_many_records_are_written_before_the_cache_closes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_cache, "FLUSH_EVERY", 2)
+    cache = LocalCache(tmp_path / "c")
+    for p in files(tmp_path, 3):
+        cache.remember_digest(stat_key(p), digest_of(p.read_bytes()))
+    assert stored_digests(tmp_path / "c") == 2
+    cache.close()
+    assert stored_digests(tmp_path / "c") == 3
+
+
+def test_a_kept_blob_is_cached_before_its_record_is_written(tmp_path: Path) -> None:
+    cache = LocalCache(tmp_path / "c")
+    digest = digest_of(b"blob")
+    cache.partial(digest).write_bytes(b"blob")
+    kept = cache.keep(digest)
+    assert cache.has(digest)
+    cache.close()
+    again = LocalCache(tmp_path / "c")
+    assert again.has(digest)
+    assert again.blob(digest) == kept
+    again.close()
