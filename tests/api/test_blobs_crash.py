@@ -34,9 +34,11 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve(settings: Settings, port: int) -> Iterator[subprocess.Popen[bytes]]:
+def serve(settings: Settings, port: int, **extra_env: str) -> Iterator[subprocess.Popen[bytes]]:
+    """``modelyard serve`` in a process of its own; ``extra_env``: more ``MODELYARD_*``."""
     env = {
         **os.environ,
+        **extra_env,
         "MODELYARD_DATA_DIR": str(settings.data_dir),
         "MODELYARD_DATABASE_URL": settings.resolved_database_url,
         "MODELYARD_PORT": str(port),

@@ -8,9 +8,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import httpx
 import pytest
@@ -19,7 +16,7 @@ from sqlalchemy import select
 from modelyard.db.engine import Database
 from modelyard.db.tables import OutboxEventRow
 from modelyard.settings import Settings
-from tests.api.test_blobs_crash import free_port
+from tests.api.test_blobs_crash import free_port, serve
 from tests.webhook_support import Receiver
 
 pytestmark = pytest.mark.slow
@@ -35,41 +32,6 @@ WEBHOOK_ENV = {
 }
 
 
-@contextmanager
-def serve(settings: Settings, port: int) -> Iterator[subprocess.Popen[bytes]]:
-    env = {
-        **os.environ,
-        **WEBHOOK_ENV,
-        "MODELYARD_DATA_DIR": str(settings.data_dir),
-        "MODELYARD_DATABASE_URL": settings.resolved_database_url,
-        "MODELYARD_PORT": str(port),
-    }
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "modelyard", "serve"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while not _up(port):
-            assert proc.poll() is None, "modelyard serve exited"
-            assert time.monotonic() < deadline, "modelyard serve did not come up"
-            time.sleep(0.2)
-        yield proc
-    finally:
-        if proc.poll() is None:
-            proc.terminate()
-        proc.wait(timeout=30)
-
-
-def _up(port: int) -> bool:
-    try:
-        return httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200
-    except httpx.TransportError:
-        return False
-
-
 def committed_ids(db: Database) -> set[str]:
     with db.read() as s:
         return {str(i) for i in s.scalars(select(OutboxEventRow.event_id))}
@@ -80,11 +42,12 @@ def test_events_committed_just_before_a_kill_are_delivered_after_restart(
 ) -> None:
     auth = {"Authorization": f"Bearer {admin_token}"}
     port = free_port()
+    earlier = committed_ids(db)  # the admin's account: before the webhook, not for it
     # Slow, and refusing until the restart: at the kill, events wait in the outbox, in
     # delivery rows, and in attempts cut off mid-request.
     with Receiver(then=503, delay=0.2) as receiver:
         with (
-            serve(settings, port) as proc,
+            serve(settings, port, **WEBHOOK_ENV) as proc,
             httpx.Client(base_url=f"http://127.0.0.1:{port}", headers=auth) as http,
         ):
             made = http.post(f"{API}/webhooks", json={"url": receiver.url})
@@ -97,11 +60,11 @@ def test_events_committed_just_before_a_kill_are_delivered_after_restart(
                 assert http.post(f"{API}/models", json=model).status_code == 201
             proc.send_signal(signal.SIGKILL)
             proc.wait(timeout=30)
-        committed = committed_ids(db)
+        committed = committed_ids(db) - earlier
         assert len(committed) == 20
         assert receiver.delivered_ids() == set()
         receiver.then = 200
-        with serve(settings, port):
+        with serve(settings, port, **WEBHOOK_ENV):
             receiver.wait_until(lambda _: receiver.delivered_ids() >= committed)
 
     assert receiver.delivered_ids() == committed

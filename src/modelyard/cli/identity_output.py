@@ -7,11 +7,7 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
-
-from modelyard.cli.output import print_json
+from modelyard.cli.output import field_grid, print_json, print_plain, text_table
 from modelyard.client import ApiToken, Identity, Member, User
 
 SHORT_ID = 8
@@ -19,22 +15,6 @@ SHORT_ID = 8
 
 def _when(moment: datetime | None) -> str:
     return moment.strftime("%Y-%m-%d %H:%M") if moment else ""
-
-
-def _table(headers: list[str], rows: list[list[str]]) -> Table:
-    """The last column takes what room is left and is cut with … (80 columns fit)."""
-    table = Table(box=None, pad_edge=False, header_style="bold")
-    for i, header in enumerate(headers[:-1]):
-        widest = max([len(header), *(len(row[i]) for row in rows)])
-        table.add_column(header, no_wrap=True, min_width=widest)
-    table.add_column(headers[-1], no_wrap=True, overflow="ellipsis", ratio=1)
-    for row in rows:
-        table.add_row(*(Text(cell) for cell in row))  # user text is never console markup
-    return table
-
-
-def _print(renderable: Any) -> None:
-    Console(highlight=False).print(renderable)
 
 
 def token_json(token: ApiToken) -> dict[str, Any]:
@@ -58,7 +38,7 @@ def show_users(users: Sequence[User], as_json: bool) -> None:
         ]
         for u in users
     ]
-    _print(_table(["USER", "KIND", "ADMIN", "STATUS", "TEAM", "NAME"], rows))
+    print_plain(text_table(["USER", "KIND", "ADMIN", "STATUS", "TEAM", "NAME"], rows))
 
 
 def show_user(user: User, as_json: bool) -> None:
@@ -75,7 +55,7 @@ def show_user(user: User, as_json: bool) -> None:
         ("owned by team", user.owner_namespace or ""),
         ("created", f"{_when(user.created_at)} by {user.created_by}"),
     ]
-    _print(_grid(fields))
+    print_plain(field_grid(fields))
 
 
 def show_tokens(tokens: Sequence[ApiToken], as_json: bool) -> None:
@@ -94,7 +74,7 @@ def show_tokens(tokens: Sequence[ApiToken], as_json: bool) -> None:
         ]
         for t in tokens
     ]
-    _print(_table(["ID", "TOKEN", "EXPIRES", "LAST USED", "NAME", "SCOPES"], rows))
+    print_plain(text_table(["ID", "TOKEN", "EXPIRES", "LAST USED", "NAME", "SCOPES"], rows))
 
 
 def _day(moment: datetime | None) -> str:
@@ -106,7 +86,7 @@ def show_members(members: Sequence[Member], as_json: bool) -> None:
         print_json([asdict(m) for m in members])
         return
     rows = [[m.user, m.kind, m.role, ", ".join(m.capacities)] for m in members]
-    _print(_table(["USER", "KIND", "ROLE", "REVIEWS AS"], rows))
+    print_plain(text_table(["USER", "KIND", "ROLE", "REVIEWS AS"], rows))
 
 
 def show_identity(me: Identity, as_json: bool) -> None:
@@ -126,13 +106,4 @@ def show_identity(me: Identity, as_json: bool) -> None:
         ("signed in with", via),
         ("teams", teams or "none"),
     ]
-    _print(_grid(fields))
-
-
-def _grid(fields: list[tuple[str, str]]) -> Table:
-    grid = Table.grid(padding=(0, 2))
-    grid.add_column(style="bold", no_wrap=True)
-    grid.add_column(overflow="fold")
-    for label, value in fields:
-        grid.add_row(label, Text(value))
-    return grid
+    print_plain(field_grid(fields))

@@ -34,6 +34,33 @@ def record_json(record: Record) -> dict[str, Any]:
     return data
 
 
+def text_table(headers: list[str], rows: list[list[str]]) -> Table:
+    """Columns as wide as their widest cell; the last one takes what room is left and is cut
+    with … (80 columns fit)."""
+    table = Table(box=None, pad_edge=False, header_style="bold")
+    for i, header in enumerate(headers[:-1]):
+        widest = max([len(header), *(len(row[i]) for row in rows)])
+        table.add_column(header, no_wrap=True, min_width=widest)
+    table.add_column(headers[-1], no_wrap=True, overflow="ellipsis", ratio=1)
+    for row in rows:
+        table.add_row(*(Text(cell) for cell in row))  # user text is never console markup
+    return table
+
+
+def field_grid(fields: list[tuple[str, str]]) -> Table:
+    """One record's fields, a label and its value a line (long values fold)."""
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold", no_wrap=True)
+    grid.add_column(overflow="fold")
+    for label, value in fields:
+        grid.add_row(label, Text(value))
+    return grid
+
+
+def print_plain(renderable: Any) -> None:
+    Console(highlight=False).print(renderable)
+
+
 def print_json(data: Any) -> None:
     typer.echo(json.dumps(data, indent=2, ensure_ascii=False, default=_iso))
 

@@ -13,11 +13,9 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.table import Table
-from rich.text import Text
 
 from modelyard.cli.options import AsJson, Limit
-from modelyard.cli.output import print_json
+from modelyard.cli.output import field_grid, print_json, print_plain, text_table
 from modelyard.cli.remote import fail, remote
 from modelyard.cli.server import DatabaseUrl, DataDir
 from modelyard.client import Client, CreatedWebhook, Delivery, Webhook
@@ -79,7 +77,7 @@ def list_(ctx: typer.Context, as_json: AsJson = False) -> None:
         rows = [
             [h.id[:SHORT], "on" if h.active else "off", _cut(_filters(h), 40), h.url] for h in hooks
         ]
-        _print(_table(["ID", "ACTIVE", "EVENTS @ NAMESPACES", "URL"], rows))
+        print_plain(text_table(["ID", "ACTIVE", "EVENTS @ NAMESPACES", "URL"], rows))
 
 
 @app.command("show")
@@ -268,22 +266,6 @@ def _when(moment: datetime | None) -> str:
     return moment.strftime("%Y-%m-%d %H:%M:%S") if moment else ""
 
 
-def _table(headers: list[str], rows: list[list[str]]) -> Table:
-    """The last column takes what room is left and is cut with … (80 columns fit)."""
-    table = Table(box=None, pad_edge=False, header_style="bold")
-    for i, header in enumerate(headers[:-1]):
-        widest = max([len(header), *(len(row[i]) for row in rows)])
-        table.add_column(header, no_wrap=True, min_width=widest)
-    table.add_column(headers[-1], no_wrap=True, overflow="ellipsis", ratio=1)
-    for row in rows:
-        table.add_row(*(Text(cell) for cell in row))  # user text is never console markup
-    return table
-
-
-def _print(renderable: Any) -> None:
-    Console(highlight=False).print(renderable)
-
-
 def _show_secret(made: CreatedWebhook, as_json: bool, what: str) -> None:
     if as_json:
         print_json({**asdict(made.webhook), "secret": made.secret})
@@ -300,17 +282,17 @@ def _show_webhook(hook: Webhook, as_json: bool) -> None:
     if as_json:
         print_json(asdict(hook))
         return
-    fields = {
-        "id": hook.id,
-        "url": hook.url,
-        "active": "yes" if hook.active else "no",
-        "events": ", ".join(hook.events) or "* (every event)",
-        "namespaces": ", ".join(hook.namespaces) or "(all: a global webhook)",
-        "description": hook.description,
-        "created": f"{_when(hook.created_at)} by {hook.created_by}",
-        "updated": f"{_when(hook.updated_at)} by {hook.updated_by}",
-    }
-    _print(_table(["FIELD", "VALUE"], [[k, v] for k, v in fields.items()]))
+    fields = [
+        ("id", hook.id),
+        ("url", hook.url),
+        ("active", "yes" if hook.active else "no"),
+        ("events", ", ".join(hook.events) or "* (every event)"),
+        ("namespaces", ", ".join(hook.namespaces) or "(all: a global webhook)"),
+        ("description", hook.description),
+        ("created", f"{_when(hook.created_at)} by {hook.created_by}"),
+        ("updated", f"{_when(hook.updated_at)} by {hook.updated_by}"),
+    ]
+    print_plain(field_grid(fields))
 
 
 def _show_deliveries(found: Sequence[Delivery], as_json: bool) -> None:
@@ -333,7 +315,7 @@ def _show_deliveries(found: Sequence[Delivery], as_json: bool) -> None:
         for d in found
     ]
     headers = ["ID", "EVENT", "STATUS", "TRIES", "CODE", "NEXT/DONE", "LAST ERROR"]
-    _print(_table(headers, rows))
+    print_plain(text_table(headers, rows))
 
 
 def _show_delivery(found: Delivery, as_json: bool) -> None:
@@ -355,4 +337,4 @@ def _show_delivery(found: Delivery, as_json: bool) -> None:
         ]
         for a in found.attempt_log
     ]
-    _print(_table(["#", "AT", "CODE", "TOOK", "RESULT"], rows))
+    print_plain(text_table(["#", "AT", "CODE", "TOOK", "RESULT"], rows))
