@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from prometheus_client import CollectorRegistry
 from sqlalchemy import select
 
 from modelyard.db.engine import Database
@@ -163,8 +164,10 @@ def worker_config(**changes: Any) -> WorkerConfig:
 
 
 @contextmanager
-def running_worker(db: Database, box: SecretBox, **changes: Any) -> Iterator[DeliveryWorker]:
-    worker = DeliveryWorker(db, box, worker_config(**changes))
+def running_worker(
+    db: Database, box: SecretBox, registry: CollectorRegistry | None = None, **changes: Any
+) -> Iterator[DeliveryWorker]:
+    worker = DeliveryWorker(db, box, worker_config(**changes), registry)
     try:
         yield worker
     finally:

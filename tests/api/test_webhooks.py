@@ -4,6 +4,7 @@ creation, test events, the delivery log and redelivery (with the worker driven b
 from __future__ import annotations
 
 import socket
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -272,11 +273,19 @@ def test_the_worker_runs_inside_the_app_and_stops_with_it(
         (request,) = receiver.wait_until(lambda got: len(got) >= 1)
         worker = app.state.webhook_worker
         assert worker.is_running()
+        metrics = metrics_once(client, 'modelyard_webhook_attempts_total{outcome="delivered"} 1.0')
     assert request.event(made["secret"])["type"] == "namespace.created"
+    assert 'modelyard_webhook_attempts_total{outcome="delivered"} 1.0' in metrics
+    assert 'modelyard_webhook_attempts_total{outcome="failed"} 0.0' in metrics
+    assert "modelyard_webhook_dead_letters_total 0.0" in metrics
     assert not worker.is_running()
 
 
-def test_the_worker_can_be_switched_off(settings: Settings, db: Database) -> None:
-    app = create_app(settings.with_(webhooks_worker=False), db)
-    with started(app):
-        assert app.state.webhook_worker is None
+def metrics_once(client: httpx.Client, line: str) -> str:
+    """/metrics as soon as it shows ``line`` (the worker counts an attempt once it has
+    recorded it); waiting is a guard, not a measurement."""
+    deadline = time.monotonic() + 60
+    while line not in (text := client.get("/metrics").text):
+        assert time.monotonic() < deadline, text
+        time.sleep(0.02)
+    return text

@@ -11,6 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from prometheus_client import CollectorRegistry
 from sqlalchemy import func, select, update
 
 from modelyard.db.engine import Database
@@ -121,10 +122,11 @@ def test_a_receiver_answering_500_twice_gets_the_event_on_the_third_try(
 def test_after_max_attempts_a_delivery_is_dead_and_redelivery_sends_it_again(
     db: Database, box: SecretBox
 ) -> None:
+    registry = CollectorRegistry()
     with Receiver(answers=[503, 503, 503]) as receiver:
         made = hook(db, box, receiver.url)
         factories.namespace(db, "risk-team")
-        with running_worker(db, box, max_attempts=3) as worker:
+        with running_worker(db, box, registry, max_attempts=3) as worker:
             settle(worker, db)
             (row,) = delivery_rows(db)
             dead = deliveries.get_delivery(db, row.webhook_id, str(row.id))
@@ -135,6 +137,10 @@ def test_after_max_attempts_a_delivery_is_dead_and_redelivery_sends_it_again(
             settle(worker, db)
     final = deliveries.get_delivery(db, row.webhook_id, str(row.id))
     assert (final.status, final.attempts) == ("delivered", 4)
+    count = registry.get_sample_value
+    assert count("modelyard_webhook_dead_letters_total") == 1
+    assert count("modelyard_webhook_attempts_total", {"outcome": "failed"}) == 3
+    assert count("modelyard_webhook_attempts_total", {"outcome": "delivered"}) == 1
     assert [r.status for r in receiver.requests] == [503, 503, 503, 200]
     assert len({r.event_id for r in receiver.requests}) == 1
     assert receiver.requests[-1].event(made.secret)["id"] == str(row.event_id)

@@ -54,7 +54,7 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        worker = app.state.webhook_worker = _start_worker(settings, database)
+        worker = app.state.webhook_worker = _start_worker(settings, database, app.state.metrics)
         yield
         if worker is not None:
             await anyio.to_thread.run_sync(worker.stop)
@@ -106,10 +106,12 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     return app
 
 
-def _start_worker(settings: Settings, db: Database) -> DeliveryWorker | None:
+def _start_worker(
+    settings: Settings, db: Database, registry: CollectorRegistry
+) -> DeliveryWorker | None:
     """The webhook delivery worker of this server process (MODELYARD_WEBHOOKS_WORKER)."""
     if not settings.webhooks_worker:
         return None
-    worker = DeliveryWorker.from_settings(db, settings)
+    worker = DeliveryWorker.from_settings(db, settings, registry)
     worker.start()
     return worker

@@ -238,14 +238,17 @@ def claim(db: Database, worker: str, limit: int, lease: timedelta) -> list[Claim
         return claimed
 
 
-def finish(db: Database, worker: str, job: Claimed, outcome: Outcome, policy: RetryPolicy) -> None:
+def finish(
+    db: Database, worker: str, job: Claimed, outcome: Outcome, policy: RetryPolicy
+) -> str | None:
     """Record the attempt; then delivered, retry after the backoff, or dead-lettered. If the
-    lease ran out and another worker took the delivery over, only the attempt is recorded."""
+    lease ran out and another worker took the delivery over, only the attempt is recorded.
+    Returns the delivery's status after it (None: no longer this worker's to settle)."""
     now = utcnow()
     with db.write() as s:
         row = s.get(WebhookDeliveryRow, job.id, with_for_update=True)
         if row is None:  # the webhook was deleted meanwhile
-            return
+            return None
         s.add(
             WebhookAttemptRow(
                 delivery_id=row.id,
@@ -258,8 +261,9 @@ def finish(db: Database, worker: str, job: Claimed, outcome: Outcome, policy: Re
             )
         )
         if row.leased_by != worker or row.attempts != job.attempt:
-            return
+            return None
         _settle(row, outcome, policy, now)
+        return row.status
 
 
 def _settle(row: WebhookDeliveryRow, outcome: Outcome, policy: RetryPolicy, now: datetime) -> None:

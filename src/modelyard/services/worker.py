@@ -21,7 +21,10 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
 
+from prometheus_client import CollectorRegistry, Counter
+
 from modelyard.db.engine import Database
+from modelyard.domain.webhooks import DEAD
 from modelyard.services import deliveries
 from modelyard.services.deliveries import Claimed, Outcome, RetryPolicy
 from modelyard.services.secretbox import SecretBox, SecretUnavailable
@@ -62,9 +65,35 @@ class WorkerConfig:
         return timedelta(seconds=self.timeout_seconds * 3 + LEASE_MARGIN_SECONDS)
 
 
+class Metrics:
+    """Counters of this process's attempts, on the app's /metrics when it runs in ``serve``."""
+
+    def __init__(self, registry: CollectorRegistry | None) -> None:
+        self.attempts = Counter(
+            "modelyard_webhook_attempts",
+            "Webhook delivery attempts made by this process, by outcome",
+            ["outcome"],
+            registry=registry,
+        )
+        self.dead = Counter(
+            "modelyard_webhook_dead_letters",
+            "Webhook deliveries this process dead-lettered after their last attempt",
+            registry=registry,
+        )
+        for outcome in ("delivered", "failed"):
+            self.attempts.labels(outcome)
+
+
 class DeliveryWorker:
-    def __init__(self, db: Database, box: SecretBox, config: WorkerConfig) -> None:
+    def __init__(
+        self,
+        db: Database,
+        box: SecretBox,
+        config: WorkerConfig,
+        registry: CollectorRegistry | None = None,
+    ) -> None:
         self.db, self.box, self.config = db, box, config
+        self.metrics = Metrics(registry)
         self.name = f"{socket.gethostname()[:40]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.sender = Sender(config.timeout_seconds, config.allow_private)
         self._pool = ThreadPoolExecutor(config.concurrency, thread_name_prefix="webhook")
@@ -73,8 +102,11 @@ class DeliveryWorker:
         self._thread: threading.Thread | None = None
 
     @classmethod
-    def from_settings(cls, db: Database, settings: Settings) -> DeliveryWorker:
-        return cls(db, SecretBox(settings.resolved_webhooks_key_file), WorkerConfig.of(settings))
+    def from_settings(
+        cls, db: Database, settings: Settings, registry: CollectorRegistry | None = None
+    ) -> DeliveryWorker:
+        box = SecretBox(settings.resolved_webhooks_key_file)
+        return cls(db, box, WorkerConfig.of(settings), registry)
 
     # ------------------------------------------------------------------------- running
 
@@ -165,4 +197,7 @@ class DeliveryWorker:
                 job.attempt,
                 outcome.error,
             )
-        deliveries.finish(self.db, self.name, job, outcome, self.config.policy)
+        status = deliveries.finish(self.db, self.name, job, outcome, self.config.policy)
+        self.metrics.attempts.labels("failed" if outcome.error else "delivered").inc()
+        if status == DEAD:
+            self.metrics.dead.inc()
