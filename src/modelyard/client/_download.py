@@ -11,11 +11,15 @@ bytes is copied (so no two of the user's files share one inode).
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 import uuid
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
+from typing import BinaryIO
 
+from modelyard.client._bodies import Body
 from modelyard.client._cache import LocalCache
 from modelyard.client._errors import ClientError
 from modelyard.client._http import Http
@@ -23,6 +27,9 @@ from modelyard.client._progress import Advance
 from modelyard.client._upload import PIECE, with_retries
 from modelyard.domain.digests import Hasher, same_digest
 from modelyard.domain.manifests import Artifact
+
+DIRECT_MIN = 8 * 1024 * 1024  # blobs this big get a connection of their own (_bodies.py)
+BUFFER = 4 * 1024 * 1024  # bytes read, hashed and written at a time
 
 
 class DigestMismatch(ClientError):
@@ -70,20 +77,63 @@ class Downloader:
             part.touch()
             return hasher
         headers = {"Range": f"bytes={offset}-"} if offset else {}
+        big = size - offset >= DIRECT_MIN
         with (
-            self.http.stream("GET", f"/api/v1/blobs/{digest}", headers=headers) as response,
-            part.open("r+b" if offset else "wb") as f,
+            self.http.download(f"/api/v1/blobs/{digest}", headers, big) as body,
+            part.open("r+b" if offset else "wb", buffering=0) as f,
         ):
-            if offset and response.status_code != 206:  # the range was not honoured
+            if offset and body.status_code != 206:  # the range was not honoured
                 advance(-offset)
                 hasher, offset = Hasher(), 0
             f.seek(offset)
             f.truncate()
-            for piece in response.iter_bytes():  # as they arrive: no re-chunking copies
-                f.write(piece)
-                hasher.update(piece)
-                advance(len(piece))
+            if big:
+                _copy_big(body, f, hasher, advance)
+            else:
+                _copy(body, f, hasher, advance, size - offset)
         return hasher
+
+
+def _copy(body: Body, f: BinaryIO, hasher: Hasher, advance: Advance, size: int) -> None:
+    buffer = memoryview(bytearray(max(1, min(size, PIECE))))
+    while n := body.readinto(buffer):
+        hasher.update(buffer[:n])
+        f.write(buffer[:n])
+        advance(n)
+
+
+def _copy_big(body: Body, f: BinaryIO, hasher: Hasher, advance: Advance) -> None:
+    """Body to file, hashed on the way. Reading, hashing and writing overlap: the hash of one
+    buffer runs on a helper thread while the next is read and this one written (SHA-256, reads
+    and writes all release the GIL). A buffer is reused only once its hash is done."""
+    buffers = [memoryview(bytearray(BUFFER)) for _ in range(2)]
+    hashed: list[Future[None] | None] = [None, None]
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="hash") as pool:
+        for turn in itertools.count():
+            i = turn % 2
+            if (pending := hashed[i]) is not None:
+                pending.result()
+            n = _fill(body, buffers[i])
+            if n == 0:
+                break
+            piece = buffers[i][:n]
+            hashed[i] = pool.submit(hasher.update, piece)
+            f.write(piece)
+            advance(n)
+        for pending in hashed:
+            if pending is not None:
+                pending.result()
+
+
+def _fill(body: Body, buffer: memoryview) -> int:
+    """Read until ``buffer`` is full or the body ends (big writes, few hand-offs)."""
+    filled = 0
+    while filled < len(buffer):
+        n = body.readinto(buffer[filled:])
+        if n == 0:
+            break
+        filled += n
+    return filled
 
 
 def _hash_prefix(path: Path, length: int) -> Hasher:

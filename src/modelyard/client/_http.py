@@ -10,6 +10,7 @@ from urllib.parse import quote
 import httpx
 
 from modelyard import __version__
+from modelyard.client._bodies import Body, HttpxBody, direct_get, direct_ok
 from modelyard.client._errors import connection_failed, from_response, unexpected
 
 T = TypeVar("T")
@@ -40,6 +41,8 @@ class Http:
         self._client = httpx.Client(
             base_url=self.url, headers=headers, transport=transport, timeout=timeout
         )
+        self._direct = direct_ok(self.url, transport is not None)
+        self._read_timeout = timeout.read if isinstance(timeout, httpx.Timeout) else timeout
 
     def call(
         self,
@@ -90,6 +93,18 @@ class Http:
                 yield response
         except httpx.TransportError as exc:
             raise connection_failed(self.url, exc) from exc
+
+    @contextmanager
+    def download(self, path: str, headers: dict[str, str], big: bool) -> Iterator[Body]:
+        """A GET whose body is read with ``readinto`` (blob downloads). ``big``: worth a
+        connection of its own, read without httpx's copies where possible (client/_bodies.py)."""
+        if big and self._direct:
+            sent = {**self._client.headers, **headers}
+            with direct_get(self.url, path, sent, self._read_timeout) as body:
+                yield body
+        else:
+            with self.stream("GET", path, headers=headers) as response:
+                yield HttpxBody(response)
 
     def close(self) -> None:
         self._client.close()

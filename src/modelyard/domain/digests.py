@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import re
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 
 from modelyard.domain.errors import InvalidInputError
 
@@ -72,3 +73,19 @@ def hashing(chunks: Iterable[bytes], hasher: Hasher) -> Iterator[bytes]:
     for chunk in chunks:
         hasher.update(chunk)
         yield chunk
+
+
+def hashing_alongside(chunks: Iterable[bytes], hasher: Hasher) -> Iterator[bytes]:
+    """``hashing``, with the hash computed on a helper thread while the caller writes each
+    chunk: SHA-256 and file writes both release the GIL, so a big upload costs the longer of
+    the two instead of their sum. The chunks must not change after they are yielded (bytes
+    never do). ``hasher`` is complete when the generator is exhausted."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="hash") as pool:
+        pending: Future[None] | None = None
+        for chunk in chunks:
+            if pending is not None:
+                pending.result()  # at most one chunk ahead: memory stays at two chunks
+            pending = pool.submit(hasher.update, chunk)
+            yield chunk
+        if pending is not None:
+            pending.result()

@@ -35,7 +35,13 @@ from modelyard.db.engine import Database
 from modelyard.db.tables import UploadPartRow, UploadRow
 from modelyard.db.types import utcnow
 from modelyard.domain.batches import read_batch
-from modelyard.domain.digests import Hasher, check_digest, hashing, same_digest
+from modelyard.domain.digests import (
+    Hasher,
+    check_digest,
+    hashing,
+    hashing_alongside,
+    same_digest,
+)
 from modelyard.domain.errors import (
     InvalidInputError,
     NotFoundError,
@@ -180,7 +186,7 @@ def write_chunk(
         hasher = t.hashes.take(upload_id, start) or (Hasher() if start == 0 else None)
         body = _limited(chunks, start, length, upload.declared_size, t.max_blob_bytes)
         try:
-            segments = writer.append(start, hashing(body, hasher) if hasher else body)
+            segments = writer.append(start, hashing_alongside(body, hasher) if hasher else body)
         except UploadGapError as gap:
             _rewind(t, upload_id, gap.size)
             raise out_of_order(upload_id, gap.size) from None
