@@ -17,8 +17,7 @@ Change = Callable[[Database], object]
 
 
 def _generation(db: Database) -> int:
-    with db.connect() as conn:
-        return int(conn.execute(queries.ACCESS_GENERATION).scalar() or 0)
+    return int(db.peek(queries.ACCESS_GENERATION) or 0)
 
 
 def _token_id(db: Database, owner: str) -> str:

@@ -1,10 +1,15 @@
 from __future__ import annotations
 
+import threading
+import time
+from pathlib import Path
+
 import pytest
 from sqlalchemy import ColumnElement, case, literal, select, text
 
 from modelyard.db.engine import Database
 from modelyard.db.tables import NamespaceRow
+from modelyard.domain.errors import UnavailableError
 from tests import factories
 
 
@@ -78,3 +83,59 @@ def test_factories_build_rows_through_the_services(db: Database) -> None:
         {"k": "v"},
         "high",
     )
+
+
+def test_sqlite_writers_of_one_process_wait_for_each_other_not_for_the_busy_handler(
+    database_url: str,
+) -> None:
+    """With no busy timeout at all, a second writer would fail at once ("database is
+    locked") if SQLite's busy handler were all that ordered writers; the writer lock makes it
+    wait for the first and then succeed."""
+    if not database_url.startswith("sqlite"):
+        pytest.skip("PostgreSQL writers queue on row locks")
+    db = Database.from_url(database_url, busy_timeout_ms=0)
+    holding, release, second_started = threading.Event(), threading.Event(), threading.Event()
+    outcome: list[object] = []
+
+    def first() -> None:
+        with db.write() as s:
+            s.add(NamespaceRow(name="first", created_by="t"))
+            s.flush()
+            holding.set()
+            release.wait(10)
+
+    def second() -> None:
+        second_started.set()
+        try:
+            with db.write() as s:
+                s.add(NamespaceRow(name="second", created_by="t"))
+            outcome.append("committed")
+        except Exception as exc:
+            outcome.append(exc)
+
+    a = threading.Thread(target=first)
+    a.start()
+    assert holding.wait(10)
+    b = threading.Thread(target=second)
+    b.start()
+    assert second_started.wait(10)
+    time.sleep(0.3)  # let the second writer reach BEGIN (without the lock it fails right there)
+    release.set()
+    a.join(10)
+    b.join(10)
+    db.dispose()
+    assert outcome == ["committed"]
+
+
+def test_peek_reads_the_first_value_of_a_constant_statement(db: Database) -> None:
+    with db.write() as s:
+        s.add(NamespaceRow(name="kept", created_by="t"))
+    assert db.peek(select(NamespaceRow.name)) == "kept"
+    assert db.peek(select(NamespaceRow.name).where(NamespaceRow.name == "none")) is None
+
+
+def test_peek_at_an_unusable_database_is_database_unavailable(tmp_path: Path) -> None:
+    db = Database.from_url(f"sqlite:///{tmp_path / 'empty.db'}")  # no tables at all
+    with pytest.raises(UnavailableError):
+        db.peek(select(NamespaceRow.name))
+    db.dispose()

@@ -163,3 +163,13 @@ def test_include_name_skips_only_the_hand_made_fulltext_objects(
     name: str | None, included: bool
 ) -> None:
     assert include_name(name, "table", {}) is included
+
+
+def test_migration_files_are_numbered_by_their_revisions_and_the_newest_is_the_head() -> None:
+    """``migrate.upgrade`` recognises a current schema by the newest file's number alone."""
+    from alembic.script import ScriptDirectory
+
+    scripts = ScriptDirectory.from_config(_alembic("sqlite://"))
+    for script in scripts.walk_revisions():
+        assert Path(script.path).name.startswith(f"{script.revision}_")
+    assert migrate.newest_file_revision() == migrate.head_revision() == scripts.get_current_head()

@@ -72,11 +72,15 @@ def check_not_blocked(request: Request) -> None:
         )
 
 
-async def authenticated(request: Request, db: Annotated[Database, Depends(get_db)]) -> Principal:
-    """The caller, or 401. Memoised on the request: guards and handlers share one look-up."""
+async def authenticated(request: Request) -> Principal:
+    """The caller, or 401. Memoised on the request: guards and handlers share one look-up.
+
+    Guards take the request alone (the database from ``app.state``): FastAPI analyses every
+    sub-dependency of every route at start-up and walks them on every request."""
     known: Principal | None = getattr(request.state, "principal", None)
     if known is not None:
         return known
+    db = _db(request)
     header = request.headers.get("authorization")
     if header is not None:
         who = await _from_token(request, db, header)
@@ -156,14 +160,17 @@ async def _form_field(request: Request, name: str) -> str | None:
 PUBLIC_PATHS = frozenset({"/healthz", "/readyz", "/metrics", "/api/v1/login"})
 
 
-async def signed_in_unless_public(
-    request: Request, db: Annotated[Database, Depends(get_db)]
-) -> None:
+async def signed_in_unless_public(request: Request) -> None:
     """The app-wide guard (``create_app`` installs it on every route): a route someone adds
     without a guard of its own still needs a signed-in caller."""
     route = request.scope.get("route")
     if getattr(route, "path", None) not in PUBLIC_PATHS:
-        await authenticated(request, db)
+        await authenticated(request)
+
+
+def _db(request: Request) -> Database:
+    db: Database = request.app.state.db
+    return db
 
 
 # ------------------------------------------------------------------------- authorization
@@ -303,29 +310,24 @@ class Need:
     def __init__(self, permission: Permission) -> None:
         self.permission = permission
 
-    async def __call__(
-        self,
-        request: Request,
-        who: Annotated[Principal, Depends(authenticated)],
-        db: Annotated[Database, Depends(get_db)],
-    ) -> Principal:
+    async def __call__(self, request: Request) -> Principal:
+        who = await authenticated(request)
         params = request.path_params
-        await authorize(request, db, who, self.permission, params["namespace"], params.get("name"))
+        await authorize(
+            request, _db(request), who, self.permission, params["namespace"], params.get("name")
+        )
         return who
 
 
-async def can_read_reference(
-    request: Request,
-    who: Annotated[Principal, Depends(authenticated)],
-    db: Annotated[Database, Depends(get_db)],
-) -> Principal:
+async def can_read_reference(request: Request) -> Principal:
     """For routes that take ``?ref=namespace/name@REF``: read access to that model. A reference
     that does not parse names nothing; the route then answers REFERENCE_INVALID."""
+    who = await authenticated(request)
     try:
         ref = parse_reference(request.query_params.get("ref", ""))
     except InvalidInputError:
         return who
-    await authorize(request, db, who, access.READ, ref.namespace, ref.name)
+    await authorize(request, _db(request), who, access.READ, ref.namespace, ref.name)
     return who
 
 

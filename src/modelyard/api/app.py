@@ -92,6 +92,7 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     app.state.webhook_secrets = SecretBox(settings.resolved_webhooks_key_file)
     app.state.webhook_worker = None  # started with the app (lifespan), when configured
     errors.install(app)
+    errors.install_openapi(app)
     routers = (
         *(health, namespaces, models, versions, manifests, blobs, auth, users, tokens, teams),
         *(datasets, lineage, inventory, audit, webhooks),

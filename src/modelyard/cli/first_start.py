@@ -15,8 +15,6 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from modelyard.cli.remote import fail
-from modelyard.client import _credentials as credentials
 from modelyard.domain.accounts import IssuedToken
 from modelyard.domain.errors import ModelyardError
 from modelyard.settings import Settings
@@ -49,6 +47,9 @@ def sign_in_locally(settings: Settings) -> None:
 
 
 def _store(url: str, secret: str) -> str:
+    # Imported here: the SDK package is not needed to start a server (only on its first start).
+    from modelyard.client import _credentials as credentials
+
     current = credentials.default_url(os.environ)
     make_default = current is None or current.startswith(tuple(f"http://{h}" for h in _LOCAL_HOSTS))
     try:
@@ -79,6 +80,7 @@ def admin_token(
     ] = None,
 ) -> None:
     """Make NAME a global admin with a new token, straight in the database (recovery)."""
+    from modelyard.cli.remote import fail
     from modelyard.cli.server import upgrade_database
     from modelyard.db.engine import Database
     from modelyard.services import bootstrap

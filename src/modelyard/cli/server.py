@@ -79,6 +79,7 @@ def serve(
         log_level=settings.log_level,
         access_log=access_log,
         server_header=False,
+        ws="none",  # no WebSocket routes: do not load a WebSocket implementation
     )
 
 

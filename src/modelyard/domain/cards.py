@@ -15,14 +15,16 @@ import html
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
-
-from markdown_it import MarkdownIt
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
 from modelyard.domain.ingredients import Recorded
 from modelyard.domain.lineage import Consumer
 from modelyard.domain.metrics import MetricValue
 from modelyard.domain.records import Version
+
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
 
 MAX_CARD = 256 * 1024
 MAX_PACKAGES_SHOWN = 200
@@ -163,12 +165,17 @@ def _approvals(f: CardFacts) -> list[str]:
     return ["### Approvals", "", *_table(("stage", "by", "as", "when"), rows), ""]
 
 
-_MD = MarkdownIt("commonmark", {"html": False}).enable("table")
+@cache
+def _markdown() -> MarkdownIt:
+    """Made on first use: the server need not load markdown-it until a card is rendered."""
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark", {"html": False}).enable("table")
 
 
 def to_html(markdown: str, title: str) -> str:
     """A standalone page; raw HTML in the markdown is shown as text, never run."""
-    body = _MD.render(markdown)
+    body = _markdown().render(markdown)
     return _PAGE.format(title=html.escape(title), body=body)
 
 

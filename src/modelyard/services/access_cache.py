@@ -94,8 +94,7 @@ class AccessCache:
 
     def generation(self, db: Database) -> int:
         """The access generation now (0 while no change has been counted)."""
-        with db.connect() as conn:
-            generation = int(conn.execute(queries.ACCESS_GENERATION).scalar() or 0)
+        generation = int(db.peek(queries.ACCESS_GENERATION) or 0)
         if generation != self._seen:  # everything held is stale: free it
             self._seen = generation
             self._tokens.entries.clear()

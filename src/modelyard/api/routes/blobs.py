@@ -30,8 +30,7 @@ from modelyard.api.blob_schemas import (
 )
 from modelyard.api.bodies import content_length, parse_content_range, parse_range, run_with_body
 from modelyard.api.deps import Actor
-from modelyard.api.errors import ERROR_RESPONSES, error_response
-from modelyard.api.schemas import ErrorOut
+from modelyard.api.errors import ERROR_RESPONSES, documented, error_response
 from modelyard.domain.batches import MEDIA_TYPE
 from modelyard.domain.digests import check_digest, hex_of
 from modelyard.domain.errors import InvalidInputError, RangeNotSatisfiableError
@@ -41,7 +40,7 @@ from modelyard.services.uploads import Transfers
 
 RESPONSES: dict[int | str, dict[str, Any]] = {
     **ERROR_RESPONSES,
-    416: {"model": ErrorOut, "description": "CHUNK_OUT_OF_ORDER or RANGE_NOT_SATISFIABLE"},
+    416: documented("CHUNK_OUT_OF_ORDER or RANGE_NOT_SATISFIABLE"),
 }
 router = APIRouter(prefix="/api/v1/blobs", tags=["blobs"], responses=RESPONSES)
 
