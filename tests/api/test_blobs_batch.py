@@ -10,10 +10,14 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from modelyard.domain.batches import END, member_header, padding
+from modelyard.db.engine import Database
+from modelyard.domain.access import Role
+from modelyard.domain.batches import END, member_header, padding, read_batch
 from modelyard.domain.digests import EMPTY_DIGEST, digest_of
-from modelyard.services import uploads
-from tests.transfer_support import API, put_blob
+from modelyard.services import blobs as blob_service
+from modelyard.services import denials, uploads
+from tests import identity
+from tests.transfer_support import API, create_version, model, put_blob
 
 BATCH = f"{API}/blobs/batch"
 
@@ -140,3 +144,64 @@ def test_a_declared_body_over_the_limit_is_refused_at_once(http: httpx.Client) -
     limit = uploads.batch_body_limit()
     r = http.post(BATCH, content=b"x", headers={"content-length": str(limit + 1)})
     assert error(r) == (413, "PAYLOAD_TOO_LARGE")
+
+
+# -- batch downloads ------------------------------------------------------------------------
+
+FETCH = f"{API}/blobs/fetch"
+
+
+def held_by_a_version(http: httpx.Client, blobs: list[bytes]) -> list[str]:
+    for b in blobs:
+        put_blob(http, b)
+    files = {f"f{i}.bin": b for i, b in enumerate(blobs)}
+    model(http, "team", "fetched")
+    assert create_version(http, "team/fetched", files).status_code == 201
+    return [digest_of(b) for b in blobs]
+
+
+def test_fetch_sends_the_blobs_asked_for_as_a_tar_stream_in_order(http: httpx.Client) -> None:
+    blobs = [os.urandom(5000), b"", os.urandom(100)]
+    digests = held_by_a_version(http, blobs)
+    asked = [digests[2], digests[0], digests[1], digests[2]]
+    r = http.post(FETCH, json={"digests": asked})
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"] == "application/x-tar"
+    assert int(r.headers["content-length"]) == len(r.content)
+    members = [(m.digest, b"".join(m.chunks)) for m in read_batch([r.content])]
+    assert members == [(digests[2], blobs[2]), (digests[0], blobs[0]), (digests[1], b"")]
+    with tarfile.open(fileobj=io.BytesIO(r.content)) as tar:  # any tar reader reads it
+        assert tar.extractfile(digests[0]).read() == blobs[0]  # type: ignore[union-attr]
+
+
+def test_fetch_of_a_blob_the_server_lacks_is_404_for_the_whole_request(
+    http: httpx.Client,
+) -> None:
+    [held] = held_by_a_version(http, [b"held"])
+    r = http.post(FETCH, json={"digests": [held, digest_of(b"lacking")]})
+    assert error(r) == (404, "BLOB_NOT_FOUND")
+    assert r.json()["error"]["details"] == {"digest": digest_of(b"lacking")}
+
+
+def test_fetch_refuses_malformed_digests_and_too_much(
+    http: httpx.Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    digests = held_by_a_version(http, [b"0123456789", b"abcdefghij"])
+    assert error(http.post(FETCH, json={"digests": ["sha256:xyz"]})) == (400, "DIGEST_INVALID")
+    monkeypatch.setattr(blob_service, "MAX_FETCH_BYTES", 15)
+    assert error(http.post(FETCH, json={"digests": digests})) == (422, "VALIDATION_FAILED")
+
+
+def test_fetch_hides_blobs_of_models_the_caller_may_not_read(
+    app: FastAPI, db: Database, http: httpx.Client
+) -> None:
+    [secret] = held_by_a_version(http, [b"the team's weights"])
+    identity.team(db, "elsewhere", contributor=Role.CONTRIBUTOR)
+    with identity.http_as(app, identity.token(db, "contributor")) as stranger:
+        r = stranger.post(FETCH, json={"digests": [secret]})
+        lacking = stranger.post(FETCH, json={"digests": [digest_of(b"nothing")]})
+    assert error(r) == (404, "BLOB_NOT_FOUND")
+    assert r.json()["error"]["message"] == f"no blob {secret}"
+    assert error(lacking) == (404, "BLOB_NOT_FOUND")
+    recorded = {(d.actor, d.code, d.target) for d in denials.recent(db)}
+    assert ("contributor", "BLOB_NOT_FOUND", secret) in recorded

@@ -379,6 +379,23 @@ async def can_read_blob(
     raise NotFoundError("BLOB_NOT_FOUND", f"no blob {digest}", digest=digest)
 
 
+async def check_blobs_readable(
+    request: Request, db: Database, who: Principal, digests: list[str]
+) -> None:
+    """``can_read_blob`` for many digests (a batch download): the first one the caller may
+    not read, or that no version holds, is BLOB_NOT_FOUND for the whole request."""
+    if who.is_admin and who.has_global("read"):
+        return
+    holders = await run(db, identity.blob_holders_of, db, digests)
+    for digest in digests:
+        held = holders.get(digest, [])
+        if any(access.decide(who, access.READ, ns, m, v) is Decision.ALLOW for ns, m, v in held):
+            continue
+        if held:
+            await record(request, db, who, "read", digest, 404, "BLOB_NOT_FOUND")
+        raise NotFoundError("BLOB_NOT_FOUND", f"no blob {digest}", digest=digest)
+
+
 Caller = Annotated[Principal, Depends(authenticated)]
 SignedIn = Depends(authenticated)
 CanRead = Depends(Need(access.READ))

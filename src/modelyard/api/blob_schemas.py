@@ -27,6 +27,10 @@ class MissingIn(_In):
     digests: list[str] = Field(max_length=10_000, examples=[[DIGEST_EXAMPLE]])
 
 
+class FetchIn(_In):
+    digests: list[str] = Field(min_length=1, max_length=1000, examples=[[DIGEST_EXAMPLE]])
+
+
 class MissingOut(BaseModel):
     missing: list[str] = Field(description="The digests the server does not hold, in order.")
 

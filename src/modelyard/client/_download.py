@@ -15,6 +15,7 @@ import itertools
 import os
 import shutil
 import uuid
+from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import BinaryIO
@@ -25,6 +26,7 @@ from modelyard.client._errors import ClientError
 from modelyard.client._http import Http
 from modelyard.client._progress import Advance
 from modelyard.client._upload import PIECE, with_retries
+from modelyard.domain.batches import read_batch
 from modelyard.domain.digests import Hasher, same_digest
 from modelyard.domain.manifests import Artifact
 
@@ -64,6 +66,60 @@ class Downloader:
                 actual=hasher.digest,
             )
         return self.cache.keep(digest), True
+
+    def has_partial(self, digest: str) -> bool:
+        return self.cache.partial(digest).exists()
+
+    def fetch_many(self, sizes: dict[str, int], advance: Advance) -> dict[str, tuple[Path, bool]]:
+        """``fetch`` for many small blobs: those the cache lacks come in one request (a tar
+        stream, ``POST /blobs/fetch``), each verified; retried for the ones still missing."""
+        got: dict[str, tuple[Path, bool]] = {}
+        for digest, size in sizes.items():
+            if self.cache.has(digest):
+                advance(size)
+                got[digest] = (self.cache.blob(digest), False)
+
+        def attempt() -> None:
+            wanted = [d for d in sizes if d not in got]
+            if wanted:
+                body = {"digests": wanted}
+                with self.http.stream("POST", "/api/v1/blobs/fetch", json=body) as response:
+                    self._unpack(response.iter_bytes(), wanted, sizes, advance, got)
+
+        with_retries(attempt)
+        return got
+
+    def _unpack(
+        self,
+        stream: Iterator[bytes],
+        wanted: list[str],
+        sizes: dict[str, int],
+        advance: Advance,
+        got: dict[str, tuple[Path, bool]],
+    ) -> None:
+        members = read_batch(stream)
+        for digest in wanted:
+            member = next(members, None)
+            if member is None or member.digest != digest or member.size != sizes[digest]:
+                raise DigestMismatch(
+                    f"the server sent {member.digest if member else 'nothing'} for {digest}",
+                    expected=digest,
+                    actual=member.digest if member else "",
+                )
+            hasher = Hasher()
+            with self.cache.partial(digest).open("wb") as f:
+                for piece in member.chunks:
+                    f.write(piece)
+                    hasher.update(piece)
+                    advance(len(piece))
+            if not same_digest(hasher.digest, digest):
+                self.cache.partial(digest).unlink(missing_ok=True)
+                raise DigestMismatch(
+                    f"downloaded bytes hashing to {hasher.digest}, expected {digest}",
+                    expected=digest,
+                    actual=hasher.digest,
+                )
+            got[digest] = (self.cache.keep(digest), True)
 
     def _resume(self, digest: str, size: int, advance: Advance) -> Hasher:
         """Bring the partial file to ``size`` bytes; returns the hash of all of it."""

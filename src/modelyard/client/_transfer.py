@@ -23,7 +23,7 @@ from modelyard.client._download import DigestMismatch, Downloader, place, target
 from modelyard.client._errors import unexpected
 from modelyard.client._http import Http
 from modelyard.client._models import model_path
-from modelyard.client._progress import Reporter, reporter
+from modelyard.client._progress import Advance, Reporter, reporter
 from modelyard.client._provenance import extra_body, with_diff
 from modelyard.client._upload import (
     BATCH_BLOB,
@@ -206,14 +206,33 @@ class TransferMixin:
         sizes = {a.digest: a.size for a in manifest.artifacts}
         with _cache(cache_dir) as cache, reporter(progress) as bars:
             advance = bars.task("downloading", sum(sizes.values()))
-            downloader = Downloader(self._http, cache)
-            fetched = _parallel(lambda d: downloader.fetch(d, sizes[d], advance), sizes, workers)
-            fresh = {d for d, (_, new) in zip(sizes, fetched, strict=True) if new}
-            blobs = {d: path for d, (path, _) in zip(sizes, fetched, strict=True)}
+            fetched = _download_all(Downloader(self._http, cache), sizes, advance, workers)
+            fresh = {d for d, (_, new) in fetched.items() if new}
+            blobs = {d: path for d, (path, _) in fetched.items()}
             for a in manifest.artifacts:
                 place(blobs[a.digest], targets[a.path], link=a.digest in fresh)
                 fresh.discard(a.digest)  # a blob is linked into one destination file at most
         return target
+
+
+def _download_all(
+    downloader: Downloader, sizes: dict[str, int], advance: Advance, workers: int
+) -> dict[str, tuple[Path, bool]]:
+    """Every blob, into the cache: small ones many to a request (``batches``, spread over the
+    workers), big ones (and any a cut-off pull left in part) one by one, resumable."""
+    # A blob a cut-off pull left in part resumes with a range instead.
+    batched = {d for d, n in sizes.items() if n <= BATCH_BLOB and not downloader.has_partial(d)}
+    small = [(d, Path(), sizes[d]) for d in sizes if d in batched]
+    jobs = [
+        partial(downloader.fetch_many, {d: n for d, _, n in group}, advance)
+        for group in batches(small, workers)
+    ]
+    big = [d for d in sizes if d not in batched]
+    jobs += [partial(lambda d: {d: downloader.fetch(d, sizes[d], advance)}, d) for d in big]
+    fetched: dict[str, tuple[Path, bool]] = {}
+    for part in _parallel(lambda job: job(), jobs, workers):
+        fetched.update(part)
+    return fetched
 
 
 @contextmanager

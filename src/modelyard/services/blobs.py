@@ -61,6 +61,42 @@ def get_blob(db: Database, digest: str) -> Blob:
     return Blob(digest, int(size))
 
 
+MAX_FETCH_BLOBS = 1000
+MAX_FETCH_BYTES = 256 * 1024 * 1024
+
+
+def fetchable(db: Database, digests: Iterable[str]) -> list[Blob]:
+    """The live blobs ``digests`` (in the order given, without repeats) for one batch
+    download: BLOB_NOT_FOUND for the first one the server lacks, VALIDATION_FAILED past
+    ``MAX_FETCH_BLOBS`` blobs or ``MAX_FETCH_BYTES`` bytes."""
+    wanted = list(dict.fromkeys(check_digest(d) for d in digests))
+    if len(wanted) > MAX_FETCH_BLOBS:
+        raise _fetch_too_much(f"{len(wanted)} blobs")
+    sizes: dict[str, int] = {}
+    with db.read() as s:
+        for batch in batches(wanted):
+            stmt = select(BlobRow.digest, BlobRow.size).where(
+                BlobRow.digest.in_(batch), BlobRow.condemned_at.is_(None)
+            )
+            sizes.update((d, int(n)) for d, n in s.execute(stmt))
+    for digest in wanted:
+        if digest not in sizes:
+            raise NotFoundError("BLOB_NOT_FOUND", f"no blob {digest}", digest=digest)
+    if sum(sizes.values()) > MAX_FETCH_BYTES:
+        raise _fetch_too_much(f"{sum(sizes.values())} bytes")
+    return [Blob(d, sizes[d]) for d in wanted]
+
+
+def _fetch_too_much(what: str) -> InvalidInputError:
+    return InvalidInputError(
+        "VALIDATION_FAILED",
+        f"{what} asked for: fetch at most {MAX_FETCH_BLOBS} blobs and {MAX_FETCH_BYTES} bytes"
+        " at a time",
+        max_blobs=MAX_FETCH_BLOBS,
+        max_bytes=MAX_FETCH_BYTES,
+    )
+
+
 def missing(db: Database, digests: Iterable[str], refresh_after: timedelta) -> list[str]:
     """The digests (in the order given, without repeats) the server does not hold.
 

@@ -36,6 +36,28 @@ def blob_holders(db: Database, digest: str) -> list[tuple[str, str, str]]:
         return [(ns, model, visibility) for ns, model, visibility in s.execute(stmt)]
 
 
+def blob_holders_of(db: Database, digests: list[str]) -> dict[str, list[tuple[str, str, str]]]:
+    """``blob_holders`` of many digests at once (a digest no version holds is left out)."""
+    found: dict[str, list[tuple[str, str, str]]] = {}
+    with db.read() as s:
+        for i in range(0, len(digests), 500):
+            stmt = (
+                select(
+                    ArtifactRow.digest,
+                    VersionRow.namespace,
+                    VersionRow.model_name,
+                    NamespaceRow.visibility,
+                )
+                .join(ArtifactRow, ArtifactRow.version_id == VersionRow.id)
+                .join(NamespaceRow, NamespaceRow.name == VersionRow.namespace)
+                .where(ArtifactRow.digest.in_(digests[i : i + 500]))
+                .distinct()
+            )
+            for digest, ns, model, visibility in s.execute(stmt):
+                found.setdefault(digest, []).append((ns, model, visibility))
+    return found
+
+
 def can_approve(principal: Principal, namespace: str, model: str | None, capacity: str) -> bool:
     """May ``principal`` vote on a transition in ``namespace`` acting as ``capacity``? Service
     accounts never may (see ``domain.access.can_approve``); the governance capability calls this

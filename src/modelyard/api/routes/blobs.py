@@ -9,17 +9,25 @@ from __future__ import annotations
 
 import base64
 import uuid
+from collections.abc import Iterator
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from modelyard.api.access import CanReadBlob, CanUpload, CanUseUpload
+from modelyard.api.access import (
+    Caller,
+    CanReadBlob,
+    CanUpload,
+    CanUseUpload,
+    check_blobs_readable,
+)
 from modelyard.api.blob_schemas import (
     BINARY_BODY,
     BatchOut,
     BlobOut,
+    FetchIn,
     MissingIn,
     MissingOut,
     UploadCommit,
@@ -31,7 +39,7 @@ from modelyard.api.blob_schemas import (
 from modelyard.api.bodies import content_length, parse_content_range, parse_range, run_with_body
 from modelyard.api.deps import Actor
 from modelyard.api.errors import ERROR_RESPONSES, documented, error_response
-from modelyard.domain.batches import MEDIA_TYPE
+from modelyard.domain.batches import END, MEDIA_TYPE, member_header, padding
 from modelyard.domain.digests import check_digest, hex_of
 from modelyard.domain.errors import InvalidInputError, RangeNotSatisfiableError
 from modelyard.domain.transfers import Blob, Upload
@@ -173,6 +181,34 @@ async def put_batch(request: Request) -> BatchOut:
     length = content_length(request)
     stored = await run_with_body(request, lambda body: uploads.put_batch(t, length, body))
     return BatchOut(blobs=[BlobOut.of(b) for b in stored])
+
+
+@router.post(
+    "/fetch",
+    response_class=StreamingResponse,
+    responses={200: {"content": {MEDIA_TYPE: {}}, "description": "The blobs, as a tar stream"}},
+)
+async def fetch_blobs(body: FetchIn, request: Request, who: Caller) -> Response:
+    """Download many small blobs in one request: a tar stream of the blobs asked for, in
+    that order (repeats once), each member named by its digest (docs/transfer.md). Every blob
+    is checked before a byte is sent: one the caller may not read, or that the server lacks,
+    is 404 BLOB_NOT_FOUND for the whole request."""
+    t = _transfers(request)
+    digests = list(dict.fromkeys(check_digest(d) for d in body.digests))
+    # Access first: a limit refusal must not tell anything of blobs the caller may not read.
+    await check_blobs_readable(request, t.db, who, digests)
+    wanted = await run_in_threadpool(blobs.fetchable, t.db, digests)
+    length = sum(512 + b.size + len(padding(b.size)) for b in wanted) + len(END)
+    headers = {"Content-Length": str(length), "Cache-Control": "private, no-store"}
+    return StreamingResponse(_tar_of(t, wanted), headers=headers, media_type=MEDIA_TYPE)
+
+
+def _tar_of(t: Transfers, wanted: list[Blob]) -> Iterator[bytes]:
+    for blob in wanted:
+        yield member_header(blob.digest, blob.size)
+        yield from t.store.read(blob.digest)
+        yield padding(blob.size)
+    yield END
 
 
 @router.put(
