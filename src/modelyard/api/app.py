@@ -32,6 +32,7 @@ from modelyard.api.routes import (
     webhooks,
 )
 from modelyard.blobs import open_store
+from modelyard.db.checkpoints import WalCheckpointer
 from modelyard.db.engine import Database
 from modelyard.services.access_cache import AccessCache
 from modelyard.services.secretbox import SecretBox
@@ -55,9 +56,13 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         worker = app.state.webhook_worker = _start_worker(settings, database, app.state.metrics)
+        checkpoints = WalCheckpointer(database)
+        if database.dialect == "sqlite":
+            checkpoints.start()
         yield
         if worker is not None:
             await anyio.to_thread.run_sync(worker.stop)
+        await anyio.to_thread.run_sync(checkpoints.stop)
         store.close()
         if db is None:
             database.dispose()
