@@ -41,6 +41,37 @@ def test_the_serve_command_loads_neither_other_commands_nor_the_sdk() -> None:
     assert loaded == dict.fromkeys(loaded, False)
 
 
+def test_push_pull_and_ls_load_no_other_command_and_no_database_layer() -> None:
+    loaded = _loaded(
+        "import sys; sys.argv = ['modelyard', 'push']\n"
+        "from modelyard.cli import _transfer_only; _transfer_only()",
+        "modelyard.cli.transfer",
+        "modelyard.cli.audit",
+        "modelyard.cli.models",
+        "sqlalchemy",
+    )
+    assert loaded == {
+        "modelyard.cli.transfer": True,
+        "modelyard.cli.audit": False,
+        "modelyard.cli.models": False,
+        "sqlalchemy": False,
+    }
+
+
+def test_push_on_the_command_line_has_its_options_and_help() -> None:
+    env = {**os.environ, "PYTHONPATH": SRC}
+    run = subprocess.run(
+        [sys.executable, "-m", "modelyard", "push", "--help"],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert run.returncode == 0
+    for option in ("--no-code", "--no-environment", "--json", "--tag"):
+        assert option in run.stdout
+    assert "Usage: python -m modelyard push" in run.stdout
+
+
 def test_serve_on_the_command_line_has_its_options_and_help() -> None:
     env = {**os.environ, "PYTHONPATH": SRC}
     run = subprocess.run(

@@ -2,8 +2,9 @@
 
 ``modelyard serve`` is what a server's start-up waits on, so it does not import the other
 commands (the SDK, httpx, every command's module): ``main`` sends it to a command-line app
-holding ``serve`` alone, with the same options and help. ``app`` (the whole command line) is
-built on first use.
+holding ``serve`` alone, with the same options and help. ``push``, ``pull`` and ``ls`` go to
+one holding those three, so that pushing an unchanged model is quick. ``app`` (the whole
+command line) is built on first use.
 """
 
 from __future__ import annotations
@@ -14,12 +15,33 @@ from typing import Any
 
 import typer
 
+TRANSFER_COMMANDS = ("push", "pull", "ls")
+
 
 def main() -> None:
     if sys.argv[1:2] == ["serve"]:
         _serve_only()()
+    elif sys.argv[1:2] and sys.argv[1] in TRANSFER_COMMANDS:
+        _transfer_only()()
     else:
         full_app()()
+
+
+def _transfer_only() -> typer.Typer:
+    """``push``, ``pull`` and ``ls`` alone: a re-push of an unchanged model should cost little
+    more than starting Python, not the import of every other command (the audit commands
+    alone load SQLAlchemy)."""
+    from modelyard.cli import transfer
+
+    app = typer.Typer(name="modelyard", no_args_is_help=True, pretty_exceptions_enable=False)
+    for name in TRANSFER_COMMANDS:
+        app.command(name)(getattr(transfer, name))
+
+    @app.callback()
+    def _group() -> None:
+        """Modelyard: the model registry. Remote commands talk to MODELYARD_URL."""
+
+    return app
 
 
 def _serve_only() -> typer.Typer:
