@@ -48,6 +48,8 @@ class Settings:
     webhooks_concurrency: int = 4  # deliveries in flight per worker
     webhooks_poll_seconds: float = 1.0  # how often an idle worker looks for work
     webhooks_key_file: str = ""  # empty: <data_dir>/webhooks.key (seals signing secrets)
+    policy_file: str = ""  # empty: the built-in policy (docs/governance.md)
+    transition_expiry_seconds: int = 14 * 24 * 3600  # a pending transition request expires
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -95,6 +97,7 @@ _INT_FIELDS = {
     "auth_window_seconds",
     "webhooks_max_attempts",
     "webhooks_concurrency",
+    "transition_expiry_seconds",
 }
 _FLOAT_FIELDS = {
     "webhooks_timeout_seconds",

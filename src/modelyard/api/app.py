@@ -25,6 +25,7 @@ from modelyard.api.routes import (
     manifests,
     models,
     namespaces,
+    policy,
     teams,
     tokens,
     users,
@@ -35,6 +36,7 @@ from modelyard.blobs import open_store
 from modelyard.db.checkpoints import WalCheckpointer
 from modelyard.db.engine import Database
 from modelyard.services.access_cache import AccessCache
+from modelyard.services.policies import server_policy
 from modelyard.services.secretbox import SecretBox
 from modelyard.services.uploads import HashCache, Transfers
 from modelyard.services.worker import DeliveryWorker
@@ -45,7 +47,10 @@ OPENAPI_PATH = "/api/v1/openapi.json"
 
 def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     """Build the ASGI app. ``db`` may be handed in (tests share one); otherwise it is made
-    from ``settings.resolved_database_url``. The schema must already be migrated."""
+    from ``settings.resolved_database_url``. The schema must already be migrated.
+
+    Raises POLICY_INVALID (``PolicyError``) when MODELYARD_POLICY_FILE does not validate."""
+    server_rules = server_policy(settings)  # first: a bad policy stops the start, nothing open
     redaction.install()  # before anything can log a request line
     database = db or Database.from_url(
         settings.resolved_database_url, settings.sqlite_busy_timeout_ms
@@ -79,6 +84,7 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
         dependencies=[Depends(access.signed_in_unless_public)],
     )
     app.state.settings = settings
+    app.state.policy = server_rules
     app.state.db = database
     app.state.metrics = CollectorRegistry()
     app.state.blobs = store
@@ -100,7 +106,7 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     errors.install_openapi(app)
     routers = (
         *(health, namespaces, models, versions, manifests, blobs, auth, users, tokens, teams),
-        *(datasets, lineage, inventory, audit, webhooks),
+        *(datasets, lineage, inventory, audit, webhooks, policy),
     )
     for module in routers:
         app.include_router(module.router)

@@ -74,6 +74,7 @@ def full_app() -> typer.Typer:
         lineage,
         models,
         namespaces,
+        policy,
         search,
         server,
         tags,
@@ -120,4 +121,5 @@ def full_app() -> typer.Typer:
     app.add_typer(inventory.inventory_app, name="inventory")
     app.add_typer(audit.app, name="audit")
     app.add_typer(webhooks.app, name="webhooks")
+    app.add_typer(policy.app, name="policy")
     return app

@@ -63,6 +63,7 @@ def serve(
         log_level=log_level,
     )
     redaction.install()  # uvicorn's access log prints request lines, query strings included
+    check_policy(settings)
     upgrade_database(settings)
     first_start.sign_in_locally(settings)
     _export(settings)
@@ -83,11 +84,25 @@ def serve(
     )
 
 
+def check_policy(settings: Settings) -> None:
+    """Refuse to start on a policy file that does not validate, saying what is wrong."""
+    from modelyard.domain.policy import PolicyError
+    from modelyard.services.policies import server_policy
+
+    try:
+        server_policy(settings)
+    except PolicyError as exc:
+        err.print(f"error: {exc.code}: {exc.message}", markup=False, highlight=False)
+        raise typer.Exit(1) from None
+
+
 def _export(settings: Settings) -> None:
     """Hand the resolved settings to worker processes through the environment."""
     os.environ[ENV_PREFIX + "DATA_DIR"] = str(settings.data_dir)
     os.environ[ENV_PREFIX + "DATABASE_URL"] = settings.resolved_database_url
     os.environ[ENV_PREFIX + "BLOB_URL"] = settings.resolved_blob_url
+    if settings.policy_file:  # workers read the same file, wherever they start
+        os.environ[ENV_PREFIX + "POLICY_FILE"] = str(Path(settings.policy_file).resolve())
 
 
 def _dialect(settings: Settings) -> str:

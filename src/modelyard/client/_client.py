@@ -10,6 +10,7 @@ import httpx
 
 from modelyard.client import _credentials as credentials
 from modelyard.client._audit import AuditMixin
+from modelyard.client._governance import GovernanceMixin
 from modelyard.client._http import DEFAULT_TIMEOUT, Http
 from modelyard.client._identity import IdentityMixin
 from modelyard.client._lineage import DatasetsMixin, LineageMixin
@@ -32,6 +33,7 @@ class Client(
     LineageMixin,
     AuditMixin,
     WebhooksMixin,
+    GovernanceMixin,
 ):
     """A connection to one Modelyard server. Use it as a context manager, or call ``close()``.
 

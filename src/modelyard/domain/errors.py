@@ -116,6 +116,18 @@ ERROR_CODES: dict[str, ErrorCode] = {
             " are too many filters.",
         ),
         ErrorCode(
+            "POLICY_INVALID",
+            400,
+            "A policy (file or namespace override) does not validate; details list each"
+            " offending key and why.",
+        ),
+        ErrorCode(
+            "POLICY_LOOSENS",
+            400,
+            "A namespace's policy override would loosen the server's policy; details name"
+            " what loosens. Overrides may only tighten.",
+        ),
+        ErrorCode(
             "UNAUTHENTICATED", 401, "The request carries no credentials, or an unknown session."
         ),
         ErrorCode("TOKEN_INVALID", 401, "The API token is malformed or unknown."),
