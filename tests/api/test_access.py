@@ -207,7 +207,13 @@ def test_every_route_but_the_public_ones_wants_a_signed_in_caller(app: FastAPI) 
             for name in ("namespace", "name", "user", "dataset", "consumer", "key", "alias"):
                 path = path.replace("{" + name + "}", "x")
             path = path.replace("{key:path}", "x")
-            for placeholder in ("{version}", "{digest}", "{upload_id}", "{token_id}"):
+            for placeholder in (
+                "{version}",
+                "{digest}",
+                "{upload_id}",
+                "{token_id}",
+                "{transition_id}",
+            ):
                 path = path.replace(placeholder, _dummy(placeholder))
             path = path.replace("{capacity}", "legal")
             for method in operations:
@@ -225,6 +231,7 @@ def _dummy(placeholder: str) -> str:
         "{digest}": "sha256:" + "0" * 64,
         "{upload_id}": str(uuid.uuid4()),
         "{token_id}": str(uuid.uuid4()),
+        "{transition_id}": "1",
     }[placeholder]
 
 

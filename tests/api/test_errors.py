@@ -35,6 +35,7 @@ from modelyard.db.types import utcnow
 from modelyard.domain.access import new_token
 from modelyard.domain.errors import ERROR_CODES
 from modelyard.settings import Settings
+from tests import identity
 from tests.support import sync_transport
 
 API = "/api/v1"
@@ -46,6 +47,7 @@ OWN_TESTS = {
     "CONFLICT",
     "UPLOAD_BUSY",
     "BLOB_STORE_UNAVAILABLE",
+    "TRANSITION_CONFLICT",
 }
 NO_BLOB = "sha256:" + "0" * 64
 
@@ -678,6 +680,147 @@ CASES += [
 ]
 
 
+# Governance: each case makes a model of its own (gov-*), so the cases never depend on order.
+FULL_VERSION = {
+    "card": "# Model\nIntended use: tests.",
+    "ingredients": {
+        "code": {"commit": "a" * 40},
+        "environment": {"python_version": "3.11", "packages": [{"name": "numpy", "version": "2"}]},
+        "config": {},
+        "data": [{"uri": "s3://lake/x", "digest": "sha256:" + "ab" * 32}],
+    },
+}
+
+
+def _gov_model(c: Ctx, name: str, risk: str, versions: int = 1) -> str:
+    """risk-team/NAME at ``risk`` with versions that pass the built-in policy's checks."""
+    path = f"{API}/models/risk-team/{name}"
+    c.http.post(f"{API}/models", json={"namespace": "risk-team", "name": name})
+    for _ in range(versions):
+        assert c.http.post(f"{path}/versions", json=FULL_VERSION).status_code == 201
+    if risk != "unassessed":
+        c.http.put(f"{path}/risk", json={"level": risk, "reason": "assessed"})
+    return f"risk-team/{name}"
+
+
+def _ask(c: Ctx, ref: str, stage: str = "production") -> httpx.Response:
+    return c.http.post(
+        f"{API}/transitions", json={"reference": ref, "stage": stage, "reason": "go"}
+    )
+
+
+def _pending(c: Ctx, name: str, risk: str = "medium") -> int:
+    made = _ask(c, f"{_gov_model(c, name, risk)}@1")
+    assert made.status_code == 201, made.text
+    assert made.json()["status"] == "pending", made.text
+    return int(made.json()["id"])
+
+
+def _rita(c: Ctx) -> str:
+    """A viewer of risk-team holding the technical and business capacities; her token."""
+    c.http.post(f"{API}/users", json={"name": "rita"})
+    c.http.put(f"{MEMBERS}/rita", json={"role": "viewer"})
+    for capacity in ("technical", "business"):
+        c.http.put(f"{MEMBERS}/rita/capacities/{capacity}")
+    return identity.token(c.app.state.db, "rita")
+
+
+def _vote(c: Ctx, token: str, tid: int, **body: Any) -> httpx.Response:
+    body = {"decision": "approve", "comment": "ok", **body}
+    return _send_as(c, token, "POST", f"{API}/transitions/{tid}/approvals", json=body)
+
+
+def _checks_failed(c: Ctx) -> httpx.Response:
+    c.http.put(f"{FRAUD}/risk", json={"level": "low", "reason": "assessed"})
+    return _ask(c, "risk-team/fraud@1")
+
+
+def _twice(c: Ctx) -> httpx.Response:
+    _pending(c, "gov-pending")
+    return _ask(c, "risk-team/gov-pending@1", "staging")
+
+
+def _self_approval(c: Ctx) -> httpx.Response:
+    tid = _pending(c, "gov-self")
+    c.http.put(f"{MEMBERS}/admin/capacities/technical")
+    return c.http.post(
+        f"{API}/transitions/{tid}/approvals",
+        json={"decision": "approve", "comment": "mine", "capacity": "technical"},
+    )
+
+
+def _capacity_required(c: Ctx) -> httpx.Response:
+    return _vote(c, _rita(c), _pending(c, "gov-capacity"))
+
+
+def _already_voted(c: Ctx) -> httpx.Response:
+    token, tid = _rita(c), _pending(c, "gov-twice")
+    _vote(c, token, tid, capacity="technical")
+    return _vote(c, token, tid, decision="reject", capacity="technical")
+
+
+def _closed(c: Ctx) -> httpx.Response:
+    tid = _pending(c, "gov-closed")
+    c.http.post(f"{API}/transitions/{tid}/cancel", json={"reason": "no"})
+    return c.http.post(f"{API}/transitions/{tid}/cancel", json={"reason": "again"})
+
+
+def _stage_held(c: Ctx) -> httpx.Response:
+    tid = _pending(c, "gov-held", "low")
+    _vote(c, _rita(c), tid, capacity="technical")
+    return c.http.post(f"{API}/models/risk-team/gov-held/versions/1/archive")
+
+
+CASES += [
+    Case(
+        "POLICY_INVALID",
+        "namespace override declares stages",
+        lambda c: c.http.put(f"{API}/namespaces/risk-team/policy", json={"yaml": "stages: {}"}),
+    ),
+    Case(
+        "POLICY_LOOSENS",
+        "namespace override adds a transition",
+        lambda c: c.http.put(
+            f"{API}/namespaces/risk-team/policy",
+            json={"policy": {"transitions": {"production": ["development"]}}},
+        ),
+    ),
+    Case(
+        "STAGE_INVALID",
+        "unknown stage",
+        lambda c: _ask(c, f"{_gov_model(c, 'gov-stage', 'low')}@1", "prod"),
+    ),
+    Case(
+        "TRANSITION_NOT_ALLOWED",
+        "to the stage it is in",
+        lambda c: _ask(c, f"{_gov_model(c, 'gov-same', 'low')}@1", "development"),
+    ),
+    Case(
+        "TRANSITION_REFUSED",
+        "production before the risk is assessed",
+        lambda c: _ask(c, f"{_gov_model(c, 'gov-unassessed', 'unassessed')}@1"),
+    ),
+    Case("CHECKS_FAILED", "no model card, no ingredients", _checks_failed),
+    Case("TRANSITION_PENDING", "a second request for a version", _twice),
+    Case("TRANSITION_NOT_FOUND", "get", lambda c: c.http.get(f"{API}/transitions/999999")),
+    Case("SELF_APPROVAL", "the requester votes", _self_approval),
+    Case("CAPACITY_REQUIRED", "two capacities could be meant", _capacity_required),
+    Case("ALREADY_VOTED", "a different second vote", _already_voted),
+    Case("TRANSITION_CLOSED", "cancel twice", _closed),
+    Case(
+        "APPROVALS_MISSING",
+        "apply before the approvals",
+        lambda c: c.http.post(f"{API}/transitions/{_pending(c, 'gov-early')}/apply"),
+    ),
+    Case(
+        "ROLLBACK_UNAVAILABLE",
+        "nothing in production",
+        lambda c: c.http.post(f"{API}/models/risk-team/fraud/rollback", json={"reason": "panic"}),
+    ),
+    Case("STAGE_HELD", "archive the production version", _stage_held),
+]
+
+
 def _seed(http: httpx.Client) -> None:
     """risk-team/fraud with versions 1-3 (3 archived), an alias and a tag; risk-team/scorer; an
     archived model risk-team/retired; an archived namespace old-team."""
@@ -811,3 +954,33 @@ def _client(app: FastAPI, token: str) -> Iterator[httpx.Client]:
         ) as http,
     ):
         yield http
+
+
+def test_a_promotion_that_lost_a_race_is_409_transition_conflict(
+    settings: Settings,
+    db: Database,
+    admin_token: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """What the loser of two concurrent promotions sees (tests/services/
+    test_transitions_concurrency.py races fifty for real): it read production empty, and by
+    the time it writes another version holds it."""
+    from modelyard.services import stages
+    from tests.governance import OPEN_POLICY
+
+    path = tmp_path / "policy.yaml"
+    path.write_text(OPEN_POLICY)
+    app = create_app(settings.with_(policy_file=str(path)), db)
+    ask = {"stage": "production", "reason": "go"}
+    with _client(app, admin_token) as http:
+        http.post(f"{API}/namespaces", json={"name": "racers"})
+        http.post(f"{API}/models", json={"namespace": "racers", "name": "m"})
+        for _ in range(2):
+            http.post(f"{API}/models/racers/m/versions", json={})
+        first = http.post(f"{API}/transitions", json={"reference": "racers/m@1", **ask})
+        assert first.json()["status"] == "applied"
+        stale = stages.Seen(frozenset(), utcnow() - timedelta(days=1))
+        monkeypatch.setattr(stages, "seen", lambda *args: stale)
+        loser = http.post(f"{API}/transitions", json={"reference": "racers/m@2", **ask})
+    assert shape_problems(loser, "TRANSITION_CONFLICT") == []

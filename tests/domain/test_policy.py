@@ -7,8 +7,8 @@ import pytest
 from modelyard.domain.policy import CheckSpec, Override, PolicyError, loosenings
 from modelyard.domain.policy_document import (
     DEFAULT_POLICY_YAML,
-    default_policy,
     check_merged,
+    default_policy,
     dump_yaml,
     parse_override,
     parse_policy,

@@ -18,6 +18,7 @@ from modelyard.api.routes import (
     audit,
     auth,
     blobs,
+    comments,
     datasets,
     health,
     inventory,
@@ -28,6 +29,7 @@ from modelyard.api.routes import (
     policy,
     teams,
     tokens,
+    transitions,
     users,
     versions,
     webhooks,
@@ -106,7 +108,7 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     errors.install_openapi(app)
     routers = (
         *(health, namespaces, models, versions, manifests, blobs, auth, users, tokens, teams),
-        *(datasets, lineage, inventory, audit, webhooks, policy),
+        *(datasets, lineage, inventory, audit, webhooks, policy, transitions, comments),
     )
     for module in routers:
         app.include_router(module.router)

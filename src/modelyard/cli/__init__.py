@@ -70,6 +70,7 @@ def full_app() -> typer.Typer:
         audit,
         auth,
         datasets,
+        governance,
         inventory,
         lineage,
         models,
@@ -122,4 +123,11 @@ def full_app() -> typer.Typer:
     app.add_typer(audit.app, name="audit")
     app.add_typer(webhooks.app, name="webhooks")
     app.add_typer(policy.app, name="policy")
+    app.command("promote")(governance.promote)
+    app.command("approve")(governance.approve)
+    app.command("reject")(governance.reject)
+    app.command("rollback")(governance.rollback)
+    app.add_typer(governance.transitions_app, name="transitions")
+    app.add_typer(governance.risk_app, name="risk")
+    app.add_typer(governance.comment_app, name="comment")
     return app

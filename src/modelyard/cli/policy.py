@@ -11,7 +11,7 @@ import typer
 from modelyard.cli import output
 from modelyard.cli.options import AsJson
 from modelyard.cli.remote import remote
-from modelyard.domain.policy import Policy, PolicyError
+from modelyard.domain.policy import NamespacePolicy, Policy, PolicyError
 from modelyard.domain.policy_document import dump_yaml, parse_policy
 from modelyard.settings import Settings
 
@@ -20,12 +20,71 @@ app = typer.Typer(
 )
 
 
+Namespace = Annotated[str, typer.Argument(help="A namespace.")]
+
+
 @app.command("show")
-def show(ctx: typer.Context, as_json: AsJson = False) -> None:
-    """Show the policy the server enforces (YAML; --json for scripts)."""
+def show(
+    ctx: typer.Context,
+    namespace: Annotated[
+        str | None,
+        typer.Option("--namespace", "-n", help="The policy in force in this namespace."),
+    ] = None,
+    as_json: AsJson = False,
+) -> None:
+    """Show the policy the server enforces, or a namespace's (YAML; --json for scripts)."""
     with remote(ctx) as client:
-        policy = client.get_policy()
-    _print(policy, as_json)
+        if namespace is None:
+            _print(client.get_policy(), as_json)
+            return
+        found = client.get_namespace_policy(namespace)
+    _print_namespace(found, as_json)
+
+
+def _print_namespace(found: NamespacePolicy, as_json: bool) -> None:
+    override = found.override.to_document() if found.override else None
+    if as_json:
+        output.print_json(
+            {"namespace": found.namespace, "override": override,
+             "effective": found.effective.to_document()}
+        )  # fmt: skip
+        return
+    if override is None:
+        typer.echo(f"# namespace {found.namespace}: no override; the server's policy applies")
+    else:
+        typer.echo(f"# namespace {found.namespace} adds (set by {found.updated_by}):")
+        typer.echo("\n".join("#   " + line for line in dump_yaml(override).splitlines()))
+    typer.echo(f"# in force in {found.namespace}:")
+    typer.echo(dump_yaml(found.effective.to_document()), nl=False)
+
+
+@app.command("set")
+def set_(
+    ctx: typer.Context,
+    namespace: Namespace,
+    file: Annotated[Path, typer.Argument(help="The override (YAML): transitions, requirements.")],
+    as_json: AsJson = False,
+) -> None:
+    """Tighten the server's policy in a namespace (maintainers); loosening is refused."""
+    try:
+        text = file.read_text(encoding="utf-8")
+    except OSError as exc:
+        typer.echo(f"error: cannot read {file}: {exc.strerror or exc}", err=True)
+        raise typer.Exit(1) from None
+    with remote(ctx) as client:
+        found = client.set_namespace_policy(namespace, text)
+    if as_json:
+        _print_namespace(found, True)
+    else:
+        typer.echo(f"set the policy override of {namespace}")
+
+
+@app.command("reset")
+def reset(ctx: typer.Context, namespace: Namespace) -> None:
+    """Drop a namespace's override: the server's policy applies there again."""
+    with remote(ctx) as client:
+        client.remove_namespace_policy(namespace)
+    typer.echo(f"{namespace} follows the server's policy")
 
 
 def _print(policy: Policy, as_json: bool) -> None:

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from modelyard.client._errors import ClientError, ConnectionFailed, UnexpectedResponse
     from modelyard.client._login import sign_in
     from modelyard.domain.accounts import ApiToken, Identity, IssuedToken, Member, User
+    from modelyard.domain.comments import Comment
     from modelyard.domain.errors import (
         ConflictError,
         ForbiddenError,
@@ -36,15 +37,20 @@ if TYPE_CHECKING:
         UnauthenticatedError,
         UnavailableError,
     )
+    from modelyard.domain.policy import NamespacePolicy, Policy
     from modelyard.domain.records import Model, Namespace, Page, Version
+    from modelyard.domain.transitions import ApprovalNeed, CheckOutcome, Transition, Vote
     from modelyard.domain.webhooks import Attempt, CreatedWebhook, Delivery, Webhook
 
 __all__ = [
     "DEFAULT_URL",
     "ApiToken",
+    "ApprovalNeed",
     "Attempt",
+    "CheckOutcome",
     "Client",
     "ClientError",
+    "Comment",
     "ConflictError",
     "ConnectionFailed",
     "CreatedWebhook",
@@ -58,16 +64,20 @@ __all__ = [
     "Model",
     "ModelyardError",
     "Namespace",
+    "NamespacePolicy",
     "NotFoundError",
     "Page",
     "PayloadTooLargeError",
+    "Policy",
     "TooManyRequestsError",
+    "Transition",
     "UnauthenticatedError",
     "UnavailableError",
     "UnexpectedResponse",
     "UnsafePath",
     "User",
     "Version",
+    "Vote",
     "Webhook",
     "sign_in",
 ]
@@ -103,6 +113,13 @@ _WHERE = {
     "CreatedWebhook": "modelyard.domain.webhooks",
     "Delivery": "modelyard.domain.webhooks",
     "Webhook": "modelyard.domain.webhooks",
+    "Comment": "modelyard.domain.comments",
+    "NamespacePolicy": "modelyard.domain.policy",
+    "Policy": "modelyard.domain.policy",
+    "ApprovalNeed": "modelyard.domain.transitions",
+    "CheckOutcome": "modelyard.domain.transitions",
+    "Transition": "modelyard.domain.transitions",
+    "Vote": "modelyard.domain.transitions",
 }
 
 

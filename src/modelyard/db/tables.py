@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    CheckConstraint,
     Float,
     ForeignKey,
     ForeignKeyConstraint,
@@ -104,9 +105,21 @@ class ModelTagRow(Base):
 
 
 class VersionRow(Base):
+    """A version. ``stage`` moves only through transitions (services/stages.py).
+
+    ``exclusive_stage`` equals ``stage`` while the version holds an exclusive stage (production
+    by default) and is NULL otherwise; ``uq_versions_model_id_exclusive_stage`` then lets at most
+    one version per model hold each exclusive stage, on SQLite and PostgreSQL alike (NULLs never
+    collide in a UNIQUE constraint on either), and ``ck_versions_exclusive_is_stage`` keeps the
+    column honest."""
+
     __tablename__ = "versions"
     __table_args__ = (
         UniqueConstraint("model_id", "number"),
+        UniqueConstraint("model_id", "exclusive_stage"),
+        CheckConstraint(
+            "exclusive_stage IS NULL OR exclusive_stage = stage", name="exclusive_is_stage"
+        ),
         Index("ix_versions_model_id_stage", "model_id", "stage"),
     )
 
@@ -118,6 +131,7 @@ class VersionRow(Base):
     model_name: Mapped[str] = mapped_column(Name, index=True)
     description: Mapped[str] = mapped_column(Text, default="")
     stage: Mapped[str] = mapped_column(String(32), default="development", index=True)
+    exclusive_stage: Mapped[str | None] = mapped_column(String(32))
     status: Mapped[str] = mapped_column(String(16), default="ready")
     metrics: Mapped[dict[str, Any]] = mapped_column(default=dict)
     manifest_digest: Mapped[str | None] = mapped_column(String(71), index=True)
@@ -620,3 +634,99 @@ class WebhookCursorRow(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     seq: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class TransitionRow(Base):
+    """A request to move a version to a stage, and what became of it (services/transitions.py).
+
+    ``open_version_id`` is the version's id while the request is pending and NULL once it is
+    closed: the unique constraint lets each version have at most one pending request.
+    ``requirement`` is what the policy asked at the model's risk level (recomputed when the
+    risk level changes); ``checks`` the last evaluation of its checks. On an exclusive stage,
+    ``replaced_version_id`` is the holder the applied transition moved out (the rollback
+    target) and ``basis_id`` the transition that had brought that holder in."""
+
+    __tablename__ = "transitions"
+    __table_args__ = (
+        UniqueConstraint("open_version_id"),
+        Index("ix_transitions_model_id_status", "model_id", "status"),
+        Index("ix_transitions_status_expires_at", "status", "expires_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    model_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("models.id"))
+    version_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("versions.id"), index=True)
+    open_version_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("versions.id"))
+    namespace: Mapped[str] = mapped_column(Name, index=True)
+    model_name: Mapped[str] = mapped_column(Name)
+    version_number: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(16))  # promotion | rollback
+    from_stage: Mapped[str] = mapped_column(String(32))
+    to_stage: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(Text)
+    risk_level: Mapped[str] = mapped_column(String(16))
+    manifest_digest: Mapped[str | None] = mapped_column(Digest)
+    requirement: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    checks: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    replaced_version_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("versions.id"))
+    replaced_number: Mapped[int | None] = mapped_column(Integer)
+    basis_id: Mapped[int | None] = mapped_column(ForeignKey("transitions.id"))
+    requested_by: Mapped[str] = mapped_column(String(128))
+    requested_by_id: Mapped[uuid.UUID | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    expires_at: Mapped[datetime]
+    closed_at: Mapped[datetime | None]
+    closed_by: Mapped[str] = mapped_column(String(128), default="")
+    close_reason: Mapped[str] = mapped_column(Text, default="")
+
+
+class VoteRow(Base):
+    """An approval or rejection of a transition, cast in one reviewer capacity, bound to the
+    version's manifest digest and the model's risk level at the time.
+
+    ``active_voter_id`` is the voter's id while the vote counts and NULL once a raised risk
+    level superseded it: the unique constraint holds one vote per person per request (NULLs
+    never collide), and a superseded voter may vote again at the new level."""
+
+    __tablename__ = "transition_votes"
+    __table_args__ = (UniqueConstraint("transition_id", "active_voter_id"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    transition_id: Mapped[int] = mapped_column(ForeignKey("transitions.id"), index=True)
+    voter: Mapped[str] = mapped_column(String(128))
+    voter_id: Mapped[uuid.UUID]
+    active_voter_id: Mapped[uuid.UUID | None]
+    capacity: Mapped[str] = mapped_column(String(32))
+    decision: Mapped[str] = mapped_column(String(8))  # approve | reject
+    comment: Mapped[str] = mapped_column(Text, default="")
+    risk_level: Mapped[str] = mapped_column(String(16))
+    manifest_digest: Mapped[str | None] = mapped_column(Digest)
+    cast_at: Mapped[datetime] = mapped_column(default=utcnow)
+    superseded_at: Mapped[datetime | None]
+
+
+class CommentRow(Base):
+    """Discussion next to the evidence: a comment on a model, or on one of its versions."""
+
+    __tablename__ = "comments"
+    __table_args__ = (Index("ix_comments_model_id_created_at", "model_id", "created_at"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    model_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("models.id"))
+    version_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("versions.id"), index=True)
+    version_number: Mapped[int | None] = mapped_column(Integer)
+    author: Mapped[str] = mapped_column(String(128))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class NamespacePolicyRow(Base):
+    """A namespace's tightening of the server's policy (``domain/policy.py`` ``Override``)."""
+
+    __tablename__ = "namespace_policies"
+
+    namespace_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("namespaces.id"), primary_key=True)
+    document: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    updated_by: Mapped[str] = mapped_column(String(128))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -128,6 +128,17 @@ ERROR_CODES: dict[str, ErrorCode] = {
             " what loosens. Overrides may only tighten.",
         ),
         ErrorCode(
+            "STAGE_INVALID",
+            400,
+            "A stage the policy does not define (or, for a rollback, one that is not exclusive).",
+        ),
+        ErrorCode(
+            "CAPACITY_REQUIRED",
+            400,
+            "The voter holds several reviewer capacities the request could mean; name one"
+            " (--as CAPACITY).",
+        ),
+        ErrorCode(
             "UNAUTHENTICATED", 401, "The request carries no credentials, or an unknown session."
         ),
         ErrorCode("TOKEN_INVALID", 401, "The API token is malformed or unknown."),
@@ -145,6 +156,11 @@ ERROR_CODES: dict[str, ErrorCode] = {
             "A request signed in by session cookie lacks the CSRF token, or comes from another"
             " site.",
         ),
+        ErrorCode(
+            "SELF_APPROVAL",
+            403,
+            "The requester of a transition cannot vote on it (separation of duties).",
+        ),
         ErrorCode("NOT_FOUND", 404, "No such route."),
         ErrorCode("USER_NOT_FOUND", 404, "No such user or service account."),
         ErrorCode("TOKEN_NOT_FOUND", 404, "No such API token."),
@@ -152,6 +168,7 @@ ERROR_CODES: dict[str, ErrorCode] = {
         ErrorCode("BLOB_NOT_FOUND", 404, "No blob with this digest."),
         ErrorCode("DATASET_NOT_FOUND", 404, "No registered dataset (version) with this name."),
         ErrorCode("CONSUMER_NOT_FOUND", 404, "The model has no consumer of this name."),
+        ErrorCode("TRANSITION_NOT_FOUND", 404, "No transition request with this id."),
         ErrorCode(
             "UPLOAD_NOT_FOUND", 404, "No such upload session (committed, cancelled or expired)."
         ),
@@ -189,6 +206,61 @@ ERROR_CODES: dict[str, ErrorCode] = {
         ),
         ErrorCode("MODEL_ARCHIVED", 409, "The model is archived; it accepts no changes."),
         ErrorCode("VERSION_ARCHIVED", 409, "The version is archived; it accepts no changes."),
+        ErrorCode(
+            "TRANSITION_NOT_ALLOWED",
+            409,
+            "The policy does not allow moving a version from its current stage to that one.",
+        ),
+        ErrorCode(
+            "TRANSITION_REFUSED",
+            409,
+            "The policy refuses the target stage at the model's risk level (the built-in policy"
+            " refuses production until the risk is assessed).",
+        ),
+        ErrorCode(
+            "CHECKS_FAILED",
+            409,
+            "A check the policy needs fails, or is not available and the policy blocks on that;"
+            " details list each.",
+        ),
+        ErrorCode(
+            "TRANSITION_PENDING",
+            409,
+            "The version already has a pending transition request; cancel it or wait.",
+        ),
+        ErrorCode(
+            "TRANSITION_CLOSED",
+            409,
+            "The transition request is applied, rejected, cancelled or expired; it takes no more"
+            " decisions.",
+        ),
+        ErrorCode(
+            "TRANSITION_CONFLICT",
+            409,
+            "Another transition changed the stage (or the version) at the same time; look again"
+            " and retry.",
+        ),
+        ErrorCode(
+            "ALREADY_VOTED",
+            409,
+            "The caller already voted on this request, differently (the same vote again is"
+            " accepted and counts once).",
+        ),
+        ErrorCode(
+            "APPROVALS_MISSING",
+            409,
+            "The request cannot be applied yet: approvals are missing; details say which.",
+        ),
+        ErrorCode(
+            "ROLLBACK_UNAVAILABLE",
+            409,
+            "Nothing to roll back to: no version holds the stage, or none held it before.",
+        ),
+        ErrorCode(
+            "STAGE_HELD",
+            409,
+            "The version holds an exclusive stage (production); move it out before archiving it.",
+        ),
         ErrorCode("CONFLICT", 409, "A concurrent change won; retry the request."),
         ErrorCode(
             "DELIVERY_PENDING",

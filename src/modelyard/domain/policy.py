@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from modelyard.domain.errors import InvalidInputError
@@ -362,3 +363,26 @@ def _weaker(c: CheckSpec, b: CheckSpec) -> bool:
     if {c.op, b.op} <= {"<=", "<"}:
         return c.threshold > b.threshold or (same and c.op == "<=" and b.op == "<")
     return False
+
+
+@dataclass(frozen=True)
+class NamespacePolicy:
+    """A namespace's override (``None``: it has none) and the policy in force there."""
+
+    namespace: str
+    override: Override | None
+    effective: Policy
+    updated_by: str = ""
+    updated_at: datetime | None = None
+
+
+class PolicyLoosensError(InvalidInputError):
+    """POLICY_LOOSENS: ``loosens`` lists ``{"key", "message"}`` for each weaker statement."""
+
+    def __init__(self, namespace: str, found: list[tuple[str, str]]) -> None:
+        text = "; ".join(f"{k}: {m}" for k, m in found)
+        super().__init__(
+            "POLICY_LOOSENS",
+            f"namespace {namespace}'s policy may only tighten the server's policy: {text}",
+            loosens=[{"key": k, "message": m} for k, m in found],
+        )

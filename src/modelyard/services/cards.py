@@ -66,7 +66,12 @@ def card_present(db: Database, reference: str) -> CheckResult:
     """The policy's ``model_card_present`` check: the author wrote something."""
     with db.read() as s:
         v = references.resolve_row(s, parse_reference(reference))
-        text = _text(s, v.id)
+        return card_check(s, v.id)
+
+
+def card_check(s: Session, version_id: uuid.UUID) -> CheckResult:
+    """``model_card_present`` in the caller's transaction."""
+    text = _text(s, version_id)
     ok = bool(text.strip())
     message = "the author's model card is present" if ok else "no model card text"
     return CheckResult("model_card_present", ok, message, {"characters": len(text)})

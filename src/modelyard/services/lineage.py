@@ -307,7 +307,12 @@ def datasets_not_revoked(db: Database, reference: str) -> CheckResult:
     through derived_from) is revoked."""
     with db.read() as s:
         v = references.resolve_row(s, parse_reference(reference))
-        got = inheritance.inherited(s, [v.id]).get(v.id, inheritance.NOTHING)
+        return revoked_check(s, v.id)
+
+
+def revoked_check(s: Session, version_id: uuid.UUID) -> CheckResult:
+    """``datasets_not_revoked`` in the caller's transaction."""
+    got = inheritance.inherited(s, [version_id]).get(version_id, inheritance.NOTHING)
     revoked = list(got.revoked_datasets)
     message = "no revoked data" if not revoked else "trained on revoked data: " + ", ".join(revoked)
     return CheckResult("datasets_not_revoked", not revoked, message, {"revoked": revoked})

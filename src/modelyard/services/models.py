@@ -15,8 +15,10 @@ from modelyard.db.types import utcnow
 from modelyard.domain.errors import ConflictError, InvalidInputError
 from modelyard.domain.lifecycle import RISK_LEVELS
 from modelyard.domain.names import check_name, check_tag, check_tags
+from modelyard.domain.policy import Policy
+from modelyard.domain.policy_document import default_policy
 from modelyard.domain.records import Model
-from modelyard.services import audit, tagging
+from modelyard.services import audit, stages, tagging, transitions
 from modelyard.services.lookup import model_row, namespace_row, writable_model
 from modelyard.services.records import model_from, model_records
 
@@ -131,27 +133,48 @@ def _touch(row: ModelRow, actor: str) -> None:
     row.updated_by = actor
 
 
-def set_risk(db: Database, actor: str, namespace: str, name: str, level: str, reason: str) -> Model:
+def set_risk(
+    db: Database,
+    actor: str,
+    namespace: str,
+    name: str,
+    level: str,
+    reason: str,
+    policy: Policy | None = None,
+) -> Model:
+    """Set the risk level with a reason; pending transition requests of the model are worked
+    out again under ``policy`` (the server's; the built-in one when not given)."""
     if level not in RISK_LEVELS:
         raise InvalidInputError(
             "VALIDATION_FAILED", f"risk level must be one of {', '.join(RISK_LEVELS)}", level=level
         )
     if not reason.strip():
         raise InvalidInputError("VALIDATION_FAILED", "a risk level needs a reason")
-    with db.write() as s:
-        row = writable_model(s, namespace, name)
-        audit.record(
-            s,
-            actor,
-            "risk.changed",
-            f"{namespace}/{name}",
-            namespace=namespace,
-            before={"risk_level": row.risk_level, "risk_reason": row.risk_reason},
-            after={"risk_level": level, "risk_reason": reason},
-        )
-        row.risk_level, row.risk_reason = level, reason
-        _touch(row, actor)
-        return model_records(s, [row])[0]
+    rules = policy or default_policy()
+    try:
+        with db.write() as s:
+            row = writable_model(s, namespace, name)
+            before = {"risk_level": row.risk_level, "risk_reason": row.risk_reason}
+            row.risk_level, row.risk_reason = level, reason
+            _touch(row, actor)
+            s.flush()
+            after: dict[str, object] = {"risk_level": level, "risk_reason": reason}
+            pending = transitions.pending_of(s, row.id)
+            if pending:  # the requests this change re-evaluates
+                after["reevaluated"] = pending
+            audit.record(
+                s,
+                actor,
+                "risk.changed",
+                f"{namespace}/{name}",
+                namespace=namespace,
+                before=before,
+                after=after,
+            )
+            transitions.reevaluate(s, rules, row, before["risk_level"], actor)
+            return model_records(s, [row])[0]
+    except IntegrityError as exc:
+        raise stages.conflict_from(exc, f"{namespace}/{name}", "") from None
 
 
 def archive_model(db: Database, actor: str, namespace: str, name: str) -> Model:

@@ -195,8 +195,14 @@ def ingredients_complete(db: Database, reference: str) -> CheckResult:
     """The policy check: all four ingredients recorded (``missing`` says what is not)."""
     with db.read() as s:
         version = references.resolve_row(s, parse_reference(reference))
-        rec = recorded(s, version.id, f"{version.namespace}/{version.model_name}@{version.number}")
-    report = rec.completeness
+        return ingredients_check(s, version.id)
+
+
+def ingredients_check(s: Session, version_id: uuid.UUID) -> CheckResult:
+    """``ingredients_complete`` in the caller's transaction."""
+    row = s.get(IngredientsRow, version_id)
+    present = [] if row is None else [p for p in PARTS if getattr(row, f"has_{p}")]
+    report = NONE_RECORDED if row is None else report_of(present, row.missing or {})
     message = (
         "all four ingredients are recorded"
         if report.complete

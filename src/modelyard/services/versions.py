@@ -21,7 +21,7 @@ from modelyard.db import fulltext, queries
 from modelyard.db.engine import Database
 from modelyard.db.tables import VersionRow, VersionTagRow
 from modelyard.db.types import utcnow
-from modelyard.domain.errors import InvalidInputError
+from modelyard.domain.errors import ConflictError, InvalidInputError
 from modelyard.domain.ingredients import Ingredients
 from modelyard.domain.lifecycle import INITIAL_STAGE
 from modelyard.domain.lineage import Upstream
@@ -29,7 +29,7 @@ from modelyard.domain.manifests import Manifest
 from modelyard.domain.metrics import metric_values
 from modelyard.domain.names import check_tag, check_tags
 from modelyard.domain.records import Version
-from modelyard.services import audit, cards, inheritance, manifests, provenance, tagging
+from modelyard.services import audit, cards, inheritance, manifests, provenance, stages, tagging
 from modelyard.services import metrics as metrics_service
 from modelyard.services.lookup import (
     in_range,
@@ -76,11 +76,13 @@ def create_version(
     ingredients: Ingredients | None = None,
     upstream: Upstream | None = None,
     card: str | None = None,
+    stage: str = INITIAL_STAGE,
 ) -> Version:
     """``manifest``: the version's files; every blob it names must be on the server
     (services/manifests.py). Its digest becomes the version's ``manifest_digest``.
     ``ingredients`` and ``upstream`` are stored with it, never to change (services/provenance.py);
-    ``metric_details`` are metrics with a dataset and split; ``card`` the author's model card."""
+    ``metric_details`` are metrics with a dataset and split; ``card`` the author's model card.
+    ``stage``: the policy's initial stage (never an exclusive one: the policy refuses that)."""
     tags = check_tags(tags or {})
     values = metric_values(check_metrics(metrics or {}), metric_details)
     clean_metrics = {m.name: m.value for m in values if m.plain}
@@ -95,7 +97,7 @@ def create_version(
             "namespace": namespace,
             "model_name": name,
             "description": description,
-            "stage": INITIAL_STAGE,
+            "stage": stage,
             "status": "ready",
             "metrics": clean_metrics,
             "manifest_digest": manifest.digest if manifest is not None else manifest_digest,
@@ -134,7 +136,7 @@ def create_version(
                 "tags": tags,
                 "metrics": clean_metrics,
                 "manifest_digest": row["manifest_digest"],
-                "stage": INITIAL_STAGE,
+                "stage": stage,
             },
         )
     return version_from(row, risk, tags, [], inherited.get(version_id))
@@ -215,12 +217,28 @@ def archive_version(db: Database, actor: str, namespace: str, name: str, number:
         model = model_row(s, namespace, name, for_update=True)
         row = version_row(s, model, number, for_update=True)
         if row.archived_at is None:
+            refuse_held(row)
+            stages.withdraw(s, actor, row.id, f"{namespace}/{name}@{number} was archived")
             row.archived_at = row.updated_at = utcnow()
             row.status = "archived"
             audit.record(
                 s, actor, "version.archived", f"{namespace}/{name}@{number}", namespace=namespace
             )
         return version_records(s, [(row, model.risk_level)])[0]
+
+
+def refuse_held(row: VersionRow) -> None:
+    """A version holding an exclusive stage stays until another takes its place or it is moved
+    out: archived, it would keep the stage's one place and block every later promotion."""
+    if row.exclusive_stage is not None:
+        ref = f"{row.namespace}/{row.model_name}@{row.number}"
+        raise ConflictError(
+            "STAGE_HELD",
+            f"{ref} is in {row.exclusive_stage}; move it out first (promote another version,"
+            f" or request a transition of {ref} to another stage)",
+            reference=ref,
+            stage=row.exclusive_stage,
+        )
 
 
 def set_version_tag(

@@ -100,9 +100,14 @@ async def archive_model(namespace: str, name: str, db: Db, actor: Actor) -> Mode
 
 
 @router.put("/{namespace}/{name}/risk", dependencies=[CanManage])
-async def set_risk(namespace: str, name: str, body: RiskUpdate, db: Db, actor: Actor) -> ModelOut:
+async def set_risk(
+    namespace: str, name: str, body: RiskUpdate, request: Request, db: Db, actor: Actor
+) -> ModelOut:
+    """Set the risk level with a reason (maintainers). Pending transition requests of the model
+    are worked out again: a raised level supersedes the votes cast before it."""
+    policy = request.app.state.policy
     return ModelOut.of(
-        await run(db, models.set_risk, db, actor, namespace, name, body.level, body.reason)
+        await run(db, models.set_risk, db, actor, namespace, name, body.level, body.reason, policy)
     )
 
 

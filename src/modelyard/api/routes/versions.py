@@ -53,6 +53,7 @@ async def create_version(
         ingredients=body.ingredients.to_domain() if body.ingredients is not None else None,
         upstream=_upstream(body),
         card=body.card,
+        stage=request.app.state.policy.initial_stage,
     )
     return VersionOut.of(v)
 
