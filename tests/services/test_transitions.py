@@ -51,7 +51,8 @@ def reviewers(db: Database) -> Database:
 
 def events(db: Database, action: str) -> list[AuditEventRow]:
     with db.read() as s:
-        return list(s.scalars(select(AuditEventRow).where(AuditEventRow.action == action)))
+        stmt = select(AuditEventRow).where(AuditEventRow.action == action)
+        return list(s.scalars(stmt.order_by(AuditEventRow.seq)))
 
 
 # ---------------------------------------------------------------------------- what is needed

@@ -85,7 +85,10 @@ def impact(ctx: typer.Context, reference: Reference, as_json: AsJson = False) ->
         return
     typer.echo(f"{found.reference} ({found.stage})")
     if found.exclusive_stage:
-        typer.echo(f"  archiving leaves {found.stage} without a version")
+        typer.echo(
+            f"  holds {found.stage}: it cannot be archived until another version takes its"
+            " place or it is moved out (modelyard promote)"
+        )
     typer.echo(f"  aliases: {', '.join(found.aliases) or 'none'}")
     typer.echo(f"  consumers: {', '.join(c.name for c in found.consumers) or 'none'}")
     for a in found.downstream:

@@ -1,8 +1,9 @@
 """Lifecycle stages and risk levels.
 
-A version starts in ``development``. Until the governance capability adds transitions, the stage
-is read-only. Stage names, ``latest``, numbers and ``sha256:`` digests are reserved as aliases
-so that a reference ``ns/name@REF`` is never ambiguous.
+A version starts in ``development`` (the built-in policy's initial stage) and moves only
+through transitions (``services/transitions.py``; the policy is ``domain/policy.py``). Stage
+names, ``latest``, numbers and ``sha256:`` digests are reserved as aliases so that a reference
+``ns/name@REF`` is never ambiguous.
 """
 
 from __future__ import annotations
