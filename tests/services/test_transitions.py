@@ -388,6 +388,14 @@ def test_archiving_a_version_withdraws_its_pending_request(reviewers: Database) 
     assert transition_records.get_transition(reviewers, t.id).status == "cancelled"
 
 
+def test_archiving_the_model_withdraws_its_pending_requests(reviewers: Database) -> None:
+    model(reviewers, risk="high")
+    t = request(reviewers, POLICY, f"{MODEL}@1")
+    models.archive_model(reviewers, "mia", NS, "fraud")
+    closed = transition_records.get_transition(reviewers, t.id)
+    assert (closed.status, closed.close_reason) == ("cancelled", f"{MODEL} was archived")
+
+
 def test_the_displaced_holders_pending_request_is_withdrawn(reviewers: Database) -> None:
     model(reviewers, count=2, risk="high")
     policy = parse_policy(

@@ -184,6 +184,9 @@ def archive_model(db: Database, actor: str, namespace: str, name: str) -> Model:
             row.archived_at = utcnow()
             _touch(row, actor)
             audit.record(s, actor, "model.archived", f"{namespace}/{name}", namespace=namespace)
+            # An archived model accepts no changes: its pending requests could never apply.
+            for version_id in transitions.open_versions(s, row.id):
+                stages.withdraw(s, actor, version_id, f"{namespace}/{name} was archived")
         return model_records(s, [row])[0]
 
 

@@ -352,6 +352,14 @@ def pending_of(s: Session, model_id: uuid.UUID) -> list[int]:
     return sorted(s.scalars(stmt))
 
 
+def open_versions(s: Session, model_id: uuid.UUID) -> list[uuid.UUID]:
+    """The versions of the model with a pending request."""
+    stmt = select(TransitionRow.version_id).where(
+        TransitionRow.model_id == model_id, TransitionRow.status == "pending"
+    )
+    return list(s.scalars(stmt))
+
+
 def reevaluate(s: Session, policy: Policy, model: ModelRow, old: str, actor: str) -> None:
     """After the model's risk level changed from ``old`` (in the caller's transaction): a
     raised level supersedes every vote cast before it (reviewers judged a less risky model),
