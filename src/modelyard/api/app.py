@@ -38,7 +38,7 @@ from modelyard.blobs import open_store
 from modelyard.db.checkpoints import WalCheckpointer
 from modelyard.db.engine import Database
 from modelyard.services.access_cache import AccessCache
-from modelyard.services.policies import server_policy
+from modelyard.services.policy_file import server_policy
 from modelyard.services.secretbox import SecretBox
 from modelyard.services.uploads import HashCache, Transfers
 from modelyard.services.worker import DeliveryWorker

@@ -87,7 +87,7 @@ def serve(
 def check_policy(settings: Settings) -> None:
     """Refuse to start on a policy file that does not validate, saying what is wrong."""
     from modelyard.domain.policy import PolicyError
-    from modelyard.services.policies import server_policy
+    from modelyard.services.policy_file import server_policy
 
     try:
         server_policy(settings)

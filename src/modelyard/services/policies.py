@@ -1,10 +1,8 @@
-"""The server's policy and namespaces' tightenings of it.
+"""Namespaces' tightenings of the server's policy (which ``services/policy_file.py`` reads).
 
-The server's policy (MODELYARD_POLICY_FILE, else the built-in one) is read and validated once
-when the app is built, so a broken policy stops ``modelyard serve`` with a clear message instead
-of surfacing on the first promotion. A namespace's override is stored as its document and merged
-in (``Policy.tightened``) wherever the namespace's rules are needed; one that would loosen the
-server's policy is refused when it is set (POLICY_LOOSENS). Should the server's policy change so
+A namespace's override is stored as its document and merged in (``Policy.tightened``) wherever
+the namespace's rules are needed; one that would loosen the server's policy is refused when it
+is set (POLICY_LOOSENS). Should the server's policy change so
 that a stored override no longer fits (it names a stage that is gone), transitions in that
 namespace are refused (POLICY_INVALID) until a maintainer sets it again: fail closed.
 """
@@ -29,34 +27,10 @@ from modelyard.domain.policy import (
 )
 from modelyard.domain.policy_document import (
     check_merged,
-    default_policy,
     parse_override,
-    parse_policy,
 )
 from modelyard.services import audit
 from modelyard.services.lookup import namespace_row
-from modelyard.settings import Settings
-
-
-def read_policy_file(path: str) -> Policy:
-    """The policy in the YAML file ``path`` (``""``: the built-in policy)."""
-    if not path:
-        return default_policy()
-    try:
-        with open(path, encoding="utf-8") as f:
-            text = f.read()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise PolicyError([("", f"cannot read the policy file: {exc}")], path) from None
-    return parse_policy(text, path)
-
-
-def server_policy(settings: Settings) -> Policy:
-    """The policy this server enforces; POLICY_INVALID when the file is unreadable, malformed,
-    or asks for approvals in a capacity the server does not define."""
-    policy = read_policy_file(settings.policy_file)
-    policy.check_capacities(settings.capacities)
-    return policy
-
 
 # ---------------------------------------------------------------------------- namespaces
 
