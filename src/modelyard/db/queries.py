@@ -8,17 +8,22 @@ come in as parameters; results are Core rows whose attribute names match the ORM
 
 from __future__ import annotations
 
-from typing import cast
+from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, func, insert, select, update
+from sqlalchemy import JSON, Label, Table, bindparam, exists, func, insert, or_, select, update
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
 
 from modelyard.db.tables import (
     AliasRow,
     CacheGenerationRow,
+    DataEdgeRow,
     ModelRow,
     ModelTagRow,
     NamespaceRow,
     SearchDocumentRow,
+    VersionEdgeRow,
     VersionRow,
     VersionTagRow,
 )
@@ -30,6 +35,8 @@ A = cast(Table, AliasRow.__table__)
 T = cast(Table, VersionTagRow.__table__)
 MT = cast(Table, ModelTagRow.__table__)
 NS = cast(Table, NamespaceRow.__table__)
+LD = cast(Table, DataEdgeRow.__table__)
+LV = cast(Table, VersionEdgeRow.__table__)
 CG = cast(Table, CacheGenerationRow.__table__)
 
 # What the access cache checks on every request (services/access_cache.py).
@@ -61,8 +68,65 @@ MODEL_BY_NAME = select(M).where(
     M.c.namespace == bindparam("namespace"), M.c.name == bindparam("name")
 )
 
+
+class JsonObjectAgg(FunctionElement[Any]):
+    """The JSON object of (key, value) pairs over a group: ``json_group_object`` on SQLite,
+    ``json_object_agg`` on PostgreSQL (NULL there for no rows)."""
+
+    type = JSON()
+    inherit_cache = True
+
+
+class JsonArrayAgg(FunctionElement[Any]):
+    """The JSON array of a column over a group (``json_group_array`` / ``json_agg``)."""
+
+    type = JSON()
+    inherit_cache = True
+
+
+@compiles(JsonObjectAgg)
+def _object_agg(element: JsonObjectAgg, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"json_group_object({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(JsonObjectAgg, "postgresql")
+def _object_agg_pg(element: JsonObjectAgg, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"json_object_agg({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(JsonArrayAgg)
+def _array_agg(element: JsonArrayAgg, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"json_group_array({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(JsonArrayAgg, "postgresql")
+def _array_agg_pg(element: JsonArrayAgg, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"json_agg({compiler.process(element.clauses, **kw)})"
+
+
+# What a version record needs besides the version's own columns, as columns of the same row
+# (correlated to ``versions``; index look-ups): its tags, its aliases, and whether it has
+# upstream links at all (only then can it inherit from data: services/inheritance.py). One
+# query per page of versions instead of one each for tags, aliases and inheritance.
+VERSION_EXTRAS: tuple[Label[Any], ...] = (
+    select(JsonObjectAgg(T.c.key, T.c.value))
+    .where(T.c.version_id == V.c.id)
+    .correlate(V)
+    .scalar_subquery()
+    .label("tags_json"),
+    select(JsonArrayAgg(A.c.alias))
+    .where(A.c.version_id == V.c.id)
+    .correlate(V)  # not the aliases of an outer query that looks a version up by alias
+    .scalar_subquery()
+    .label("aliases_json"),
+    or_(
+        exists().where(LD.c.version_id == V.c.id, LD.c.relation == "trained_on").correlate(V),
+        exists().where(LV.c.version_id == V.c.id, LV.c.relation == "derived_from").correlate(V),
+    ).label("has_upstream"),
+)
+
 VERSION_BY_NUMBER = (
-    select(V, M.c.risk_level)
+    select(V, M.c.risk_level, *VERSION_EXTRAS)
     .join(M, M.c.id == V.c.model_id)
     .where(
         V.c.namespace == bindparam("namespace"),
@@ -72,7 +136,7 @@ VERSION_BY_NUMBER = (
 )
 
 VERSION_BY_ALIAS = (
-    select(V, M.c.risk_level)
+    select(V, M.c.risk_level, *VERSION_EXTRAS)
     .join(A, A.c.version_id == V.c.id)
     .join(M, M.c.id == V.c.model_id)
     .where(
@@ -83,7 +147,7 @@ VERSION_BY_ALIAS = (
 )
 
 _NEWEST = (
-    select(V, M.c.risk_level)
+    select(V, M.c.risk_level, *VERSION_EXTRAS)
     .join(M, M.c.id == V.c.model_id)
     .where(V.c.namespace == bindparam("namespace"), V.c.model_name == bindparam("name"))
     .order_by(V.c.number.desc())

@@ -68,10 +68,13 @@ def _model(row: Any, tags: dict[str, str], aliases: dict[str, int], latest: int 
 
 
 def version_records(session: Session, rows: Sequence[tuple[Any, str]]) -> list[Version]:
-    """``rows`` are (version row, its model's risk level) pairs."""
-    ids = [v.id for v, _ in rows]
-    if not ids:
+    """``rows`` are (version row, its model's risk level) pairs. Core rows selected with
+    ``queries.VERSION_EXTRAS`` carry their tags and aliases; others are looked up here."""
+    if not rows:
         return []
+    if hasattr(rows[0][0], "tags_json"):
+        return _with_extras(session, rows)
+    ids = [v.id for v, _ in rows]
     tags: dict[uuid.UUID, dict[str, str]] = defaultdict(dict)
     for t in session.execute(queries.VERSION_TAGS, {"ids": ids}):
         tags[t.version_id][t.key] = t.value
@@ -80,6 +83,15 @@ def version_records(session: Session, rows: Sequence[tuple[Any, str]]) -> list[V
         aliases[a.version_id].append(a.alias)
     inherited = inheritance.inherited(session, ids)
     return [_version(v, risk, tags[v.id], aliases[v.id], inherited.get(v.id)) for v, risk in rows]
+
+
+def _with_extras(session: Session, rows: Sequence[tuple[Any, str]]) -> list[Version]:
+    upstream = [v.id for v, _ in rows if v.has_upstream]
+    inherited = inheritance.inherited(session, upstream) if upstream else {}
+    return [
+        _version(v, risk, v.tags_json or {}, sorted(v.aliases_json or ()), inherited.get(v.id))
+        for v, risk in rows
+    ]
 
 
 def _version(

@@ -10,6 +10,7 @@ from sqlalchemy import Select, select
 
 from modelyard.db import fulltext
 from modelyard.db.engine import Database
+from modelyard.db.queries import VERSION_EXTRAS
 from modelyard.db.search import (
     MODELS,
     VERSIONS,
@@ -84,7 +85,7 @@ def search_versions(
     readable: Readable | None = None,
 ) -> Page[Version]:
     order = parse_order_by(order_by, VERSION_ORDER, "created_at DESC")
-    stmt: Select[Any] = select(VersionRow.__table__, ModelRow.risk_level).join(
+    stmt: Select[Any] = select(VersionRow.__table__, ModelRow.risk_level, *VERSION_EXTRAS).join(
         ModelRow.__table__, ModelRow.id == VersionRow.model_id
     )
     if model is not None:
@@ -135,7 +136,7 @@ def _page(
     keys = sort_key_columns(order, target)
     labelled = [key.label(f"sort_key_{i}") for i, key in enumerate(keys)]
     stmt = stmt.add_columns(*labelled).order_by(*order_clauses(order, target)).limit(size + 1)
-    result = list(s.execute(stmt).all())
+    result = list(s.connection().execute(stmt).all())  # Core rows: no ORM loading
     more = len(result) > size
     result = result[:size]
     width = len(keys)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Path, Query, Request, Response
 
 from modelyard.api.access import Caller, CanManage, CanRead, CanWrite, authorize
 from modelyard.api.deps import Actor, Db, run
 from modelyard.api.errors import ERROR_RESPONSES
+from modelyard.api.responses import as_json
 from modelyard.api.schemas import (
     AliasTarget,
     ModelCreate,
@@ -36,8 +37,8 @@ TokenQ = Annotated[str | None, Query(max_length=4096)]
 Key = Annotated[str, Path(max_length=200)]
 
 
-@router.post("", status_code=201)
-async def create_model(body: ModelCreate, request: Request, db: Db, who: Caller) -> ModelOut:
+@router.post("", status_code=201, response_model=ModelOut)
+async def create_model(body: ModelCreate, request: Request, db: Db, who: Caller) -> Response:
     check_name("namespace", body.namespace)  # bad names are NAME_INVALID, before any look-up
     check_name("model", body.name)
     await authorize(request, db, who, access.WRITE, body.namespace, body.name, creating=True)
@@ -51,10 +52,10 @@ async def create_model(body: ModelCreate, request: Request, db: Db, who: Caller)
         body.description,
         body.tags,
     )
-    return ModelOut.of(m)
+    return as_json(ModelOut.of(m), 201)
 
 
-@router.get("")
+@router.get("", response_model=PageOut[ModelOut])
 async def search_models(
     db: Db,
     who: Caller,
@@ -64,7 +65,7 @@ async def search_models(
     page_size: int | None = None,
     page_token: TokenQ = None,
     include_archived: bool = False,
-) -> PageOut[ModelOut]:
+) -> Response:
     page = await run(
         db,
         search.search_models,
@@ -77,12 +78,13 @@ async def search_models(
         include_archived,
         access.readable(who),
     )
-    return PageOut(items=[ModelOut.of(m) for m in page.items], next_page_token=page.next_page_token)
+    items = [ModelOut.of(m) for m in page.items]
+    return as_json(PageOut[ModelOut](items=items, next_page_token=page.next_page_token))
 
 
-@router.get("/{namespace}/{name}", dependencies=[CanRead])
-async def get_model(namespace: str, name: str, db: Db) -> ModelOut:
-    return ModelOut.of(await run(db, models.get_model, db, namespace, name))
+@router.get("/{namespace}/{name}", dependencies=[CanRead], response_model=ModelOut)
+async def get_model(namespace: str, name: str, db: Db) -> Response:
+    return as_json(ModelOut.of(await run(db, models.get_model, db, namespace, name)))
 
 
 @router.patch("/{namespace}/{name}", dependencies=[CanWrite])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Path, Query, Request, Response
 
 from modelyard.api.access import (
     Caller,
@@ -16,6 +16,7 @@ from modelyard.api.access import (
 )
 from modelyard.api.deps import Actor, Db, run
 from modelyard.api.errors import ERROR_RESPONSES
+from modelyard.api.responses import as_json
 from modelyard.api.routes.models import FilterQ, Key, OrderQ, TextQ, TokenQ
 from modelyard.api.schemas import PageOut, TagValue, VersionCreate, VersionOut, VersionUpdate
 from modelyard.domain import access
@@ -23,6 +24,7 @@ from modelyard.domain.access import Principal
 from modelyard.domain.errors import InvalidInputError
 from modelyard.domain.lineage import Upstream
 from modelyard.domain.names import NAME_RE
+from modelyard.domain.records import Page, Version
 from modelyard.domain.references import parse_reference
 from modelyard.services import models, references, search, versions
 
@@ -32,10 +34,10 @@ Number = Annotated[int, Path(ge=1, le=2**31 - 1, description="Version number")]
 BASE = "/models/{namespace}/{name}/versions"
 
 
-@router.post(BASE, status_code=201, dependencies=[CanWrite])
+@router.post(BASE, status_code=201, dependencies=[CanWrite], response_model=VersionOut)
 async def create_version(
     namespace: str, name: str, body: VersionCreate, request: Request, db: Db, who: Caller
-) -> VersionOut:
+) -> Response:
     await _may_read_upstream(request, db, who, body)
     actor = who.name
     v = await run(
@@ -55,7 +57,7 @@ async def create_version(
         card=body.card,
         stage=request.app.state.policy.initial_stage,
     )
-    return VersionOut.of(v)
+    return as_json(VersionOut.of(v), 201)
 
 
 async def _may_read_upstream(request: Request, db: Db, who: Principal, body: VersionCreate) -> None:
@@ -74,13 +76,18 @@ async def _may_read_upstream(request: Request, db: Db, who: Principal, body: Ver
             await authorize(request, db, who, access.READ, namespace)
 
 
+def _page(page: Page[Version]) -> Response:
+    items = [VersionOut.of(v) for v in page.items]
+    return as_json(PageOut[VersionOut](items=items, next_page_token=page.next_page_token))
+
+
 def _upstream(body: VersionCreate) -> Upstream | None:
     if not (body.derived_from or body.depends_on):
         return None
     return Upstream(tuple(body.derived_from), tuple(body.depends_on))
 
 
-@router.get(BASE, dependencies=[CanRead])
+@router.get(BASE, dependencies=[CanRead], response_model=PageOut[VersionOut])
 async def list_versions(
     namespace: str,
     name: str,
@@ -91,7 +98,7 @@ async def list_versions(
     page_size: int | None = None,
     page_token: TokenQ = None,
     include_archived: bool = False,
-) -> PageOut[VersionOut]:
+) -> Response:
     await run(
         db, models.get_model, db, namespace, name
     )  # MODEL_NOT_FOUND rather than an empty page
@@ -107,14 +114,12 @@ async def list_versions(
         include_archived,
         model=(namespace, name),
     )
-    return PageOut(
-        items=[VersionOut.of(v) for v in page.items], next_page_token=page.next_page_token
-    )
+    return _page(page)
 
 
-@router.get(BASE + "/{version}", dependencies=[CanRead])
-async def get_version(namespace: str, name: str, version: Number, db: Db) -> VersionOut:
-    return VersionOut.of(await run(db, versions.get_version, db, namespace, name, version))
+@router.get(BASE + "/{version}", dependencies=[CanRead], response_model=VersionOut)
+async def get_version(namespace: str, name: str, version: Number, db: Db) -> Response:
+    return as_json(VersionOut.of(await run(db, versions.get_version, db, namespace, name, version)))
 
 
 @router.patch(BASE + "/{version}", dependencies=[CanWrite])
@@ -164,7 +169,7 @@ async def remove_version_tag(
     )
 
 
-@router.get("/versions")
+@router.get("/versions", response_model=PageOut[VersionOut])
 async def search_versions(
     db: Db,
     who: Caller,
@@ -174,7 +179,7 @@ async def search_versions(
     page_size: int | None = None,
     page_token: TokenQ = None,
     include_archived: bool = False,
-) -> PageOut[VersionOut]:
+) -> Response:
     """Versions across every model the caller may read."""
     page = await run(
         db,
@@ -188,12 +193,10 @@ async def search_versions(
         include_archived,
         readable=access.readable(who),
     )
-    return PageOut(
-        items=[VersionOut.of(v) for v in page.items], next_page_token=page.next_page_token
-    )
+    return _page(page)
 
 
-@router.get("/resolve", dependencies=[CanReadReference])
+@router.get("/resolve", dependencies=[CanReadReference], response_model=VersionOut)
 async def resolve(
     db: Db,
     ref: Annotated[
@@ -202,5 +205,5 @@ async def resolve(
             max_length=300, description="namespace/name@REF", examples=["risk-team/fraud@champion"]
         ),
     ],
-) -> VersionOut:
-    return VersionOut.of(await run(db, references.resolve, db, ref))
+) -> Response:
+    return as_json(VersionOut.of(await run(db, references.resolve, db, ref)))
