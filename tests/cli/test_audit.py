@@ -53,3 +53,16 @@ def test_export_csv_to_stdout(run: Run, fraud: str) -> None:
     assert result.exit_code == 0
     assert result.output.splitlines()[0].startswith("seq,event_id,at,actor")
     assert run("audit", "export", "--format", "xml").exit_code == 2
+
+
+def test_list_keeps_one_line_per_event_and_every_column(run: Run, sdk: Client) -> None:
+    sdk.create_namespace("risk-team", description="[bold red]not markup[/]")
+    sdk.create_model("risk-team/fraud", description="x" * 300)
+    result = run("audit", "list")
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0].split() == ["seq", "at", "actor", "action", "target", "change"]
+    assert len(lines) == 1 + 4  # header; admin and token made by the fixture, namespace, model
+    assert "not markup" not in result.output  # cut with …, never rendered as markup
+    assert "…" in result.output
+    assert fits(result.output)

@@ -9,8 +9,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from modelyard.cli import output
 from modelyard.cli.options import AsJson
@@ -60,13 +58,19 @@ def list_(
     if as_json:
         output.print_json(events)
         return
-    table = Table("seq", "at", "actor", "action", "target", "change", box=None)
-    for e in events:
-        table.add_row(
-            str(e["seq"]), e["at"][:19].replace("T", " "), e["actor"], e["action"],
-            e["target"], _change(e),
-        )  # fmt: skip
-    Console().print(table)
+    rows = [
+        [str(e["seq"]), e["at"][5:16].replace("T", " "), _cut(e["actor"], 10),
+         _cut(e["action"], 18), _cut(e["target"], 20), _change(e)]
+        for e in events
+    ]  # fmt: skip
+    # text_table: user text is never read as console markup; the change column is cut with …
+    output.print_plain(
+        output.text_table(["seq", "at", "actor", "action", "target", "change"], rows)
+    )
+
+
+def _cut(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def _change(event: dict[str, Any]) -> str:

@@ -38,12 +38,18 @@ def text_table(headers: list[str], rows: list[list[str]]) -> Table:
     """Columns as wide as their widest cell; the last one takes what room is left and is cut
     with … (80 columns fit)."""
     table = Table(box=None, pad_edge=False, header_style="bold")
+    used = 0
     for i, header in enumerate(headers[:-1]):
         widest = max([len(header), *(len(row[i]) for row in rows)])
         table.add_column(header, no_wrap=True, min_width=widest)
+        used += widest + 2  # the column and the padding between columns
+    # Cut the last cells to the room left: a row wider than the terminal would make rich drop
+    # whole columns instead.
+    room = max(len(headers[-1]), Console().width - used - 1)
     table.add_column(headers[-1], no_wrap=True, overflow="ellipsis", ratio=1)
     for row in rows:
-        table.add_row(*(Text(cell) for cell in row))  # user text is never console markup
+        last = row[-1] if len(row[-1]) <= room else row[-1][: room - 1] + "…"
+        table.add_row(*(Text(cell) for cell in [*row[:-1], last]))  # never console markup
     return table
 
 
