@@ -18,24 +18,26 @@ from typing import Any, cast
 from sqlalchemy import Table, insert, select, update
 from sqlalchemy.orm import Session
 
+from modelyard.db.prepared import Prepared
 from modelyard.db.tables import AuditEventRow, AuditHeadRow, OutboxEventRow
 from modelyard.db.types import utcnow
 from modelyard.domain.audit import GENESIS, chain_hash, jsonable, timestamp
 
 PENDING = "modelyard.audit.pending"
 
-# Core statements on the tables, not ORM-enabled ones on the classes: every mutation runs
-# these, and the ORM's bulk insert/update paths cost two to three times as much CPU per statement.
+# Core statements on the tables, not ORM-enabled ones on the classes (the ORM's bulk paths cost
+# two to three times as much CPU), and those of every append ``Prepared`` (db/prepared.py):
+# every mutation runs them.
 _EVENTS = cast(Table, AuditEventRow.__table__)
 _HEADS = cast(Table, AuditHeadRow.__table__)
 _OUTBOX = cast(Table, OutboxEventRow.__table__)
 _HEAD = select(_HEADS.c.seq, _HEADS.c.hash).where(_HEADS.c.id == 1)
-_HEAD_FOR_UPDATE = _HEAD.with_for_update()
+_HEAD_FOR_UPDATE = Prepared(_HEAD.with_for_update())
 _INSERT_HEAD = insert(_HEADS)
 _LAST_EVENT = select(_EVENTS.c.seq, _EVENTS.c.hash).order_by(_EVENTS.c.seq.desc()).limit(1)
-_MOVE_HEAD = update(_HEADS).where(_HEADS.c.id == 1)
-_INSERT_EVENTS = insert(_EVENTS)
-_INSERT_OUTBOX = insert(_OUTBOX)
+_MOVE_HEAD = Prepared(update(_HEADS).where(_HEADS.c.id == 1))
+_INSERT_EVENTS = Prepared(insert(_EVENTS))
+_INSERT_OUTBOX = Prepared(insert(_OUTBOX))
 
 
 @dataclass
@@ -64,13 +66,14 @@ def flush(session: Session) -> None:
     if not queued:
         return
     session.flush()  # ORM changes first, so a constraint failure aborts before the chain moves
-    head = session.execute(_HEAD_FOR_UPDATE).first()
+    heads = _HEAD_FOR_UPDATE.rows(session, {})
+    head = heads[0] if heads else None
     if head is None:  # migration 0005 seeds it; if someone deleted it, continue the chain
         last = session.execute(_LAST_EVENT).first()
         seq, prev = (int(last.seq), str(last.hash)) if last else (0, GENESIS)
         session.execute(_INSERT_HEAD, {"id": 1, "seq": seq, "hash": prev})
     else:
-        seq, prev = int(head.seq), str(head.hash)
+        seq, prev = int(head[0]), str(head[1])
     events: list[dict[str, Any]] = []
     outbox: list[dict[str, Any]] = []
     for p in queued:
@@ -104,10 +107,9 @@ def flush(session: Session) -> None:
                     "created_at": p.at,
                 }
             )
-    session.execute(_INSERT_EVENTS, events)
-    if outbox:
-        session.execute(_INSERT_OUTBOX, outbox)
-    session.execute(_MOVE_HEAD, {"seq": seq, "hash": prev})
+    _INSERT_EVENTS.run_many(session, events)
+    _INSERT_OUTBOX.run_many(session, outbox)
+    _MOVE_HEAD.run(session, {"seq": seq, "hash": prev})
 
 
 def payload(row: dict[str, Any]) -> dict[str, Any]:

@@ -1,7 +1,9 @@
 """Prebuilt Core statements for the hot paths (version create, get, resolve).
 
 Building a SQLAlchemy statement costs more CPU than running it on SQLite, so the statements the
-registry runs on every request are built once here, with bind parameters, and reused. Values
+registry runs on every request are built once here, with bind parameters, and reused; the
+writes of model and version creation are ``Prepared`` (``db/prepared.py``): run beneath
+SQLAlchemy's per-call machinery. Values
 come in as parameters; results are Core rows whose attribute names match the ORM classes, so
 ``services/records.py`` turns either into domain records.
 """
@@ -15,6 +17,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
+from modelyard.db.prepared import Prepared
 from modelyard.db.tables import (
     AliasRow,
     CacheGenerationRow,
@@ -44,7 +47,7 @@ ACCESS_GENERATION = select(CG.c.generation).where(CG.c.name == "access")
 
 # The next version number of a writable model, in the creating transaction (row-locked on
 # PostgreSQL by the UPDATE itself). No row: the model is missing or archived.
-NEXT_VERSION_NUMBER = (
+NEXT_VERSION_NUMBER = Prepared(
     update(M)
     .where(
         M.c.namespace == bindparam("model_namespace"),
@@ -57,12 +60,12 @@ NEXT_VERSION_NUMBER = (
     .returning(M.c.id, M.c.version_counter, M.c.risk_level)
 )
 
-INSERT_VERSION = insert(V)
-INSERT_MODEL = insert(M)
-INSERT_MODEL_TAGS = insert(MT)
+INSERT_VERSION = Prepared(insert(V))
+INSERT_MODEL = Prepared(insert(M))
+INSERT_MODEL_TAGS = Prepared(insert(MT))
 NAMESPACE_BY_NAME = select(NS.c.id, NS.c.archived_at).where(NS.c.name == bindparam("name"))
-INSERT_VERSION_TAGS = insert(T)
-INSERT_SEARCH_DOCUMENT = insert(cast(Table, SearchDocumentRow.__table__))
+INSERT_VERSION_TAGS = Prepared(insert(T))
+INSERT_SEARCH_DOCUMENT = Prepared(insert(cast(Table, SearchDocumentRow.__table__)))
 
 MODEL_BY_NAME = select(M).where(
     M.c.namespace == bindparam("namespace"), M.c.name == bindparam("name")

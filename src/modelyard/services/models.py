@@ -61,16 +61,13 @@ def create_model(
                 "updated_at": now,
             }
             # A duplicate name fails on uq_models_namespace_id_name (IntegrityError below).
-            s.execute(queries.INSERT_MODEL, row)
-            if tags:
-                s.execute(
-                    queries.INSERT_MODEL_TAGS,
-                    [{"model_id": row["id"], "key": k, "value": v} for k, v in tags.items()],
-                )
+            queries.INSERT_MODEL.run(s, row)
+            queries.INSERT_MODEL_TAGS.run_many(
+                s, [{"model_id": row["id"], "key": k, "value": v} for k, v in tags.items()]
+            )
             body = fulltext.document_body(namespace, name, description, *tags, *tags.values())
-            s.execute(
-                queries.INSERT_SEARCH_DOCUMENT,
-                {"entity_id": row["id"], "kind": "model", "body": body},
+            queries.INSERT_SEARCH_DOCUMENT.run(
+                s, {"entity_id": row["id"], "kind": "model", "body": body}
             )
             audit.record(
                 s,

@@ -106,22 +106,19 @@ def create_version(
             "created_at": now,
             "updated_at": now,
         }
-        s.execute(queries.INSERT_VERSION, row)
+        queries.INSERT_VERSION.run(s, row)
         if manifest is not None:
             manifests.attach(s, version_id, manifest)
         metrics_service.write(s, version_id, values)
         provenance.record(s, version_id, ingredients, upstream, manifest)
         if card:
             cards.put(s, version_id, card, actor, now)
-        if tags:
-            s.execute(
-                queries.INSERT_VERSION_TAGS,
-                [{"version_id": row["id"], "key": k, "value": v} for k, v in tags.items()],
-            )
+        queries.INSERT_VERSION_TAGS.run_many(
+            s, [{"version_id": version_id, "key": k, "value": v} for k, v in tags.items()]
+        )
         body = fulltext.document_body(namespace, name, description, *tags, *tags.values())
-        s.execute(
-            queries.INSERT_SEARCH_DOCUMENT,
-            {"entity_id": row["id"], "kind": "version", "body": body},
+        queries.INSERT_SEARCH_DOCUMENT.run(
+            s, {"entity_id": version_id, "kind": "version", "body": body}
         )
         inherited = inheritance.inherited(s, [version_id]) if ingredients or upstream else {}
         audit.record(
@@ -145,13 +142,14 @@ def create_version(
 def _next_number(
     s: Session, namespace: str, name: str, now: datetime
 ) -> tuple[uuid.UUID, int, str]:
-    got = s.execute(
-        queries.NEXT_VERSION_NUMBER, {"model_namespace": namespace, "model_name": name, "now": now}
-    ).first()
-    if got is None:
+    got = queries.NEXT_VERSION_NUMBER.rows(
+        s, {"model_namespace": namespace, "model_name": name, "now": now}
+    )
+    if not got:
         writable_model(s, namespace, name)  # raises MODEL_NOT_FOUND or MODEL_ARCHIVED
         raise AssertionError("unreachable: the model is writable but was not updated")
-    return got.id, int(got.version_counter), str(got.risk_level)
+    model_id, counter, risk = got[0]
+    return model_id, int(counter), str(risk)
 
 
 def _index(s: Session, row: VersionRow, tags: dict[str, str] | None = None) -> None:

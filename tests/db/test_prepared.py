@@ -1,0 +1,118 @@
+"""Prepared statements (db/prepared.py) run in the session's transaction with SQLAlchemy's own
+type processing and errors, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any, cast
+
+import pytest
+from sqlalchemy import Table, bindparam, insert, select, text, update
+from sqlalchemy.exc import IntegrityError
+
+from modelyard.db.engine import Database
+from modelyard.db.prepared import Prepared
+from modelyard.db.tables import NamespaceRow, OutboxEventRow
+
+NS = cast(Table, NamespaceRow.__table__)
+OUT = cast(Table, OutboxEventRow.__table__)
+AT = datetime(2026, 11, 27, 8, 30, 0, 123456, tzinfo=UTC)
+
+
+def _namespace(name: str) -> dict[str, Any]:
+    return {
+        "id": uuid.uuid4(),
+        "name": name,
+        "description": "",
+        "visibility": "private",
+        "archived_at": None,
+        "created_by": "t",
+        "created_at": AT,
+        "updated_at": AT,
+    }
+
+
+def _event(seq: int) -> dict[str, Any]:
+    return {
+        "seq": seq,
+        "event_id": uuid.uuid4(),
+        "type": "model.created",
+        "namespace": "team",
+        "target": "team/fraud",
+        "payload": {"data": {"after": {"tags": {"é": "ü"}}}, "n": 1.5},
+        "created_at": AT,
+    }
+
+
+def test_inserts_round_trip_every_type(db: Database) -> None:
+    events = [_event(1), _event(2)]
+    with db.write() as s:
+        Prepared(insert(OUT)).run_many(s, events)
+    with db.read() as s:
+        rows = s.execute(select(OUT).order_by(OUT.c.seq)).mappings().all()
+    assert [dict(r) for r in rows] == events
+
+
+def test_returning_and_select_rows_are_processed_like_sqlalchemys(db: Database) -> None:
+    ns = _namespace("team")
+    counter = Prepared(
+        update(NS)
+        .where(NS.c.name == bindparam("which"))
+        .values(description=NS.c.description + "!", updated_at=bindparam("now"))
+        .returning(NS.c.id, NS.c.updated_at, NS.c.description)
+    )
+    later = datetime(2027, 1, 1, tzinfo=UTC)
+    with db.write() as s:
+        Prepared(insert(NS)).run(s, ns)
+        got = counter.rows(s, {"which": "team", "now": later})
+        missing = counter.rows(s, {"which": "nobody", "now": later})
+        read = Prepared(select(NS.c.id, NS.c.created_at).where(NS.c.name == "team")).rows(s, {})
+    assert got == [(ns["id"], later, "!")]
+    assert missing == []
+    assert read == [(ns["id"], AT)]
+
+
+def test_statements_join_the_sessions_transaction(db: Database) -> None:
+    def write_then_fail() -> None:
+        with db.write() as s:
+            Prepared(insert(NS)).run(s, _namespace("lost"))
+            raise RuntimeError("roll back")
+
+    with pytest.raises(RuntimeError):
+        write_then_fail()
+    with db.read() as s:
+        assert s.scalar(select(NS.c.name)) is None
+
+
+def test_a_constraint_violation_is_sqlalchemys_integrity_error(db: Database) -> None:
+    with db.write() as s:
+        Prepared(insert(NS)).run(s, _namespace("team"))
+    with pytest.raises(IntegrityError), db.write() as s:
+        Prepared(insert(NS)).run(s, _namespace("team"))
+
+
+def test_expanding_parameters_are_refused(db: Database) -> None:
+    stmt = Prepared(select(NS.c.name).where(NS.c.name.in_(bindparam("names", expanding=True))))
+    with pytest.raises(ValueError, match="expanding"), db.read() as s:
+        stmt.rows(s, {"names": ["a"]})
+
+
+def test_no_rows_to_insert_runs_nothing(db: Database) -> None:
+    with db.write() as s:
+        Prepared(insert(OUT)).run_many(s, [])
+    with db.read() as s:
+        assert s.scalar(select(OUT.c.seq)) is None
+
+
+def test_values_are_stored_exactly_as_sqlalchemy_stores_them(db: Database) -> None:
+    """Same bind processing: a row written by Prepared and one written by session.execute hold
+    the same raw values (SQLite keeps datetimes, UUIDs and JSON as text)."""
+    mine = _event(1)
+    with db.write() as s:
+        Prepared(insert(OUT)).run(s, mine)
+        s.execute(insert(OUT), {**mine, "seq": 2, "event_id": uuid.uuid4()})
+    raw = text("SELECT created_at, payload, namespace FROM outbox_events ORDER BY seq")
+    with db.read() as s:
+        first, second = s.execute(raw).all()
+    assert tuple(first) == tuple(second)
