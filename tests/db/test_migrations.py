@@ -21,6 +21,7 @@ from sqlalchemy import Engine, create_engine, inspect, text
 from sqlalchemy.engine import make_url
 
 from modelyard.db import migrate
+from modelyard.db.engine import make_engine
 from modelyard.db.migrate import include_name
 from modelyard.db.tables import Base
 from tests.conftest import PG_ADMIN_URL, REQUIRE_PG
@@ -173,3 +174,53 @@ def test_migration_files_are_numbered_by_their_revisions_and_the_newest_is_the_h
     for script in scripts.walk_revisions():
         assert Path(script.path).name.startswith(f"{script.revision}_")
     assert migrate.newest_file_revision() == migrate.head_revision() == scripts.get_current_head()
+
+
+_AT = "2026-11-27 08:00:00.000000"
+_ROWS_AT_0007 = [
+    "INSERT INTO namespaces (id, name, description, created_by, created_at, updated_at,"
+    " visibility) VALUES ('{ns}', 'team', '', 't', '{at}', '{at}', 'private')",
+    "INSERT INTO models (id, namespace_id, namespace, name, description, risk_level,"
+    " risk_reason, version_counter, created_by, created_at, updated_by, updated_at) VALUES"
+    " ('{m}', '{ns}', 'team', 'fraud', '', 'unassessed', '', 1, 't', '{at}', 't', '{at}')",
+    "INSERT INTO versions (id, model_id, number, namespace, model_name, description, stage,"
+    " status, metrics, created_by, created_at, updated_at) VALUES ('{v}', '{m}', 1, 'team',"
+    " 'fraud', '', 'development', 'ready', '{{}}', 't', '{at}', '{at}')",
+    "INSERT INTO version_tags (version_id, key, value) VALUES ('{v}', 'team', 'risk')",
+    "INSERT INTO aliases (model_id, alias, version_id, version_number, updated_by, updated_at)"
+    " VALUES ('{m}', 'champion', '{v}', 1, 't', '{at}')",
+]
+
+
+def test_upgrading_keeps_the_rows_that_refer_to_rebuilt_tables(empty_url: str) -> None:
+    """Batch migrations rebuild tables on SQLite (copy, drop, rename); the drop must not
+    cascade to the rows that refer to them (0008 rebuilds ``versions``)."""
+    command.upgrade(_alembic(empty_url), "0007")
+    engine = create_engine(empty_url)
+    pg = engine.dialect.name == "postgresql"
+    ids = {k: (uuid.uuid4() if pg else uuid.uuid4().hex) for k in ("ns", "m", "v")}
+    try:
+        with engine.begin() as conn:
+            for sql in _ROWS_AT_0007:
+                conn.execute(text(sql.format(at=_AT, **ids)))
+        command.upgrade(_alembic(empty_url), "head")
+        with engine.connect() as conn:
+            kept = conn.execute(text("SELECT key, value FROM version_tags")).all()
+            aliases = conn.execute(text("SELECT alias FROM aliases")).scalars().all()
+    finally:
+        engine.dispose()
+    assert [tuple(r) for r in kept] == [("team", "risk")]
+    assert aliases == ["champion"]
+
+
+def test_migrate_upgrade_leaves_foreign_keys_on_for_the_connections_it_used(
+    empty_url: str,
+) -> None:
+    engine = make_engine(empty_url)
+    try:
+        migrate.upgrade(engine)
+        if engine.dialect.name == "sqlite":
+            with engine.connect() as conn:
+                assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    finally:
+        engine.dispose()

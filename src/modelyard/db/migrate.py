@@ -10,10 +10,12 @@ Migration files are numbered ``NNNN_name.py`` and their revision ids are those n
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, inspect, text
+from sqlalchemy import Connection, Engine, inspect, text
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -72,6 +74,36 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     from alembic import command
 
     cfg = _config()
-    with engine.begin() as conn:
+    with engine.connect() as conn, foreign_keys_off(conn), conn.begin():
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, revision)
+
+
+@contextmanager
+def foreign_keys_off(conn: Connection) -> Iterator[None]:
+    """SQLite: migrate with foreign keys off, as Alembic's batch mode needs.
+
+    A batch migration rebuilds a table: it copies it, drops the original and renames the copy.
+    With foreign keys on, that DROP deletes every row referring to the table with ``ON DELETE
+    CASCADE`` (upgrading to 0008 emptied version_tags this way). Call it on a new
+    connection, before its transaction: SQLite ignores the pragma inside one. ``env.py`` checks
+    ``PRAGMA foreign_key_check`` before it commits, so no migration can leave a dangling row."""
+    if conn.dialect.name != "sqlite":
+        yield
+        return
+    dbapi = conn.connection.dbapi_connection
+    assert dbapi is not None
+    dbapi.execute("PRAGMA foreign_keys=OFF")
+    try:
+        yield
+    finally:
+        dbapi.execute("PRAGMA foreign_keys=ON")
+
+
+def check_foreign_keys(conn: Connection) -> None:
+    """Refuse to commit a migration that left rows pointing at nothing (SQLite)."""
+    if conn.dialect.name != "sqlite":
+        return
+    dangling = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+    if dangling:
+        raise RuntimeError(f"the migration left rows with dangling foreign keys: {dangling[:10]}")

@@ -13,7 +13,7 @@ from alembic import context
 from sqlalchemy import Connection
 
 from modelyard.db.engine import make_engine
-from modelyard.db.migrate import include_name
+from modelyard.db.migrate import check_foreign_keys, foreign_keys_off, include_name
 from modelyard.db.tables import Base
 
 config = context.config
@@ -30,6 +30,7 @@ def _run(connection: Connection) -> None:
     )
     with context.begin_transaction():
         context.run_migrations()
+        check_foreign_keys(connection)
 
 
 def run_migrations_online() -> None:
@@ -43,7 +44,7 @@ def run_migrations_online() -> None:
     if not url:
         raise SystemExit("give the database: alembic -x url=... or MODELYARD_DATABASE_URL")
     engine = make_engine(url)
-    with engine.connect() as conn:
+    with engine.connect() as conn, foreign_keys_off(conn):
         _run(conn)
     engine.dispose()
 
