@@ -128,6 +128,23 @@ VERSION_EXTRAS: tuple[Label[Any], ...] = (
     ).label("has_upstream"),
 )
 
+# The versions columns a version record is made of (services/records.py ``_version``), for pages
+# of many versions where every column read costs its type processing (a UUID, a datetime).
+VERSION_RECORD_COLUMNS = (
+    V.c.id,
+    V.c.namespace,
+    V.c.model_name,
+    V.c.number,
+    V.c.description,
+    V.c.metrics,
+    V.c.stage,
+    V.c.status,
+    V.c.manifest_digest,
+    V.c.created_by,
+    V.c.created_at,
+    V.c.updated_at,
+)
+
 VERSION_BY_NUMBER = (
     select(V, M.c.risk_level, *VERSION_EXTRAS)
     .join(M, M.c.id == V.c.model_id)

@@ -92,6 +92,17 @@ class Target:
             plain.update(stage=v.stage, version=v.number)
         return plain.get(field)
 
+    def sort_value(self, row: Any, field: str) -> Any:
+        """The value ``order_column(field)`` has for a result row, read from the row's own
+        columns (a page token holds the last row's; no extra columns are selected for it)."""
+        if field == "risk":
+            return RISK_RANK.get(row.risk_level, -1)
+        if field == "version":
+            return row.number if self.kind == "versions" else row.version_counter
+        if field == "name" and self.kind == "versions":
+            return row.model_name
+        return getattr(row, field)
+
     def order_column(self, field: str) -> Any:
         if field == "risk":
             return risk_rank(ModelRow.risk_level)
@@ -194,6 +205,11 @@ def order_clauses(order: tuple[OrderItem, ...], target: Target) -> list[Any]:
 
 def sort_key_columns(order: tuple[OrderItem, ...], target: Target) -> list[Any]:
     return [target.order_column(item.field) for item in order] + [target.id_column]
+
+
+def sort_key(row: Any, order: tuple[OrderItem, ...], target: Target) -> tuple[Any, ...]:
+    """The values of ``sort_key_columns`` for ``row``."""
+    return (*(target.sort_value(row, item.field) for item in order), row.id)
 
 
 def after_key(

@@ -101,7 +101,9 @@ def _version(
     aliases: list[str],
     inherited: Inheritance | None = None,
 ) -> Version:
-    """``row``: an ORM VersionRow or a Core row of the versions table (same attribute names)."""
+    """``row``: an ORM VersionRow or a Core row of the versions table (same attribute names);
+    search pages select ``queries.VERSION_RECORD_COLUMNS`` only: a new attribute read here
+    goes there too."""
     inherited = inherited or inheritance.NOTHING
     return Version(
         namespace=row.namespace,

@@ -10,7 +10,7 @@ from sqlalchemy import Select, select
 
 from modelyard.db import fulltext
 from modelyard.db.engine import Database
-from modelyard.db.queries import VERSION_EXTRAS
+from modelyard.db.queries import VERSION_EXTRAS, VERSION_RECORD_COLUMNS
 from modelyard.db.search import (
     MODELS,
     VERSIONS,
@@ -18,7 +18,7 @@ from modelyard.db.search import (
     after_key,
     compile_filter,
     order_clauses,
-    sort_key_columns,
+    sort_key,
 )
 from modelyard.db.tables import ModelRow, VersionRow
 from modelyard.db.visibility import readable_clause
@@ -85,7 +85,8 @@ def search_versions(
     readable: Readable | None = None,
 ) -> Page[Version]:
     order = parse_order_by(order_by, VERSION_ORDER, "created_at DESC")
-    stmt: Select[Any] = select(VersionRow.__table__, ModelRow.risk_level, *VERSION_EXTRAS).join(
+    columns = (*VERSION_RECORD_COLUMNS, ModelRow.risk_level, *VERSION_EXTRAS)
+    stmt: Select[Any] = select(*columns).join(
         ModelRow.__table__, ModelRow.id == VersionRow.model_id
     )
     if model is not None:
@@ -133,17 +134,14 @@ def _page(
         key = decode_page_token(page_token, print_, len(order) + 1)
         _check_key(key, order)
         stmt = stmt.where(after_key(order, target, key))
-    keys = sort_key_columns(order, target)
-    labelled = [key.label(f"sort_key_{i}") for i, key in enumerate(keys)]
-    stmt = stmt.add_columns(*labelled).order_by(*order_clauses(order, target)).limit(size + 1)
+    stmt = stmt.order_by(*order_clauses(order, target)).limit(size + 1)
     result = list(s.connection().execute(stmt).all())  # Core rows: no ORM loading
     more = len(result) > size
     result = result[:size]
-    width = len(keys)
     token = None
     if more:
-        last = tuple(result[-1][-width:])
-        token = encode_page_token((*last[:-1], str(last[-1])), print_)
+        *last, key = sort_key(result[-1], order, target)
+        token = encode_page_token((*last, str(key)), print_)
     rows = [r if target is MODELS else (r, r.risk_level) for r in result]
     return rows, token
 
