@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from prometheus_client import CollectorRegistry
-from sqlalchemy import func, select, update
+from sqlalchemy import event, func, select, update
 
 from modelyard.db.engine import Database
 from modelyard.db.tables import OutboxEventRow, WebhookCursorRow, WebhookDeliveryRow, WebhookRow
@@ -219,6 +219,35 @@ def test_fan_out_is_idempotent(db: Database, box: SecretBox, receiver: Receiver)
         settle(worker, db)
     sent = [(r.path, r.event_id) for r in receiver.requests]
     assert len(sent) == len(set(sent)) == 4
+
+
+def test_without_webhooks_fan_out_moves_the_cursor_without_loading_events(
+    db: Database, box: SecretBox, receiver: Receiver
+) -> None:
+    """Every mutation writes an outbox event; with no webhook to feed, the worker only moves
+    its cursor past them (no event row is loaded), and a webhook made afterwards gets only the
+    events after it."""
+    factories.model(db, "risk-team/fraud")
+    loaded: list[str] = []
+
+    def log(conn: object, cursor: object, sql: str, *args: object) -> None:
+        if "outbox_events.payload" in sql:
+            loaded.append(sql)
+
+    event.listen(db.engine, "before_cursor_execute", log)
+    try:
+        assert deliveries.fan_out(db) == 2  # namespace.created, model.created
+    finally:
+        event.remove(db.engine, "before_cursor_execute", log)
+    assert loaded == []
+    with db.read() as s:
+        head = s.scalar(select(func.max(OutboxEventRow.seq)))
+        assert s.scalar(select(WebhookCursorRow.seq)) == head
+    made = hook(db, box, receiver.url)
+    factories.namespace(db, "after")
+    with running_worker(db, box) as worker:
+        settle(worker, db)
+    assert [r.event(made.secret)["target"] for r in receiver.requests] == ["after"]
 
 
 def test_several_workers_share_the_work_and_send_each_event_once(
