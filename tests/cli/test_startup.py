@@ -121,3 +121,9 @@ def test_starting_on_a_current_schema_does_not_load_alembic(database_url: str) -
         "assert migrate.current_revision(engine) == migrate.newest_file_revision()\n"
     )
     assert _loaded(code, "alembic") == {"alembic": False}
+
+
+def test_the_app_loads_no_http_client_until_a_webhook_is_sent() -> None:
+    """The webhook worker's sender (httpx and its HTTP stack) loads with the first delivery."""
+    loaded = _loaded("import modelyard.api.app", "httpx", "httpcore")
+    assert loaded == {"httpx": False, "httpcore": False}

@@ -20,6 +20,7 @@ import uuid
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from prometheus_client import CollectorRegistry, Counter
 
@@ -28,8 +29,10 @@ from modelyard.domain.webhooks import DEAD
 from modelyard.services import deliveries
 from modelyard.services.deliveries import Claimed, Outcome, RetryPolicy
 from modelyard.services.secretbox import SecretBox, SecretUnavailable
-from modelyard.services.sender import Sender
 from modelyard.settings import Settings
+
+if TYPE_CHECKING:
+    from modelyard.services.sender import Sender
 
 log = logging.getLogger("modelyard.webhooks")
 
@@ -95,7 +98,8 @@ class DeliveryWorker:
         self.db, self.box, self.config = db, box, config
         self.metrics = Metrics(registry)
         self.name = f"{socket.gethostname()[:40]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-        self.sender = Sender(config.timeout_seconds, config.allow_private)
+        self._sender: Sender | None = None  # made with the first attempt: see ``sender``
+        self._sender_lock = threading.Lock()
         self._pool = ThreadPoolExecutor(config.concurrency, thread_name_prefix="webhook")
         self._inflight: set[Future[None]] = set()
         self._stop = threading.Event()
@@ -141,7 +145,20 @@ class DeliveryWorker:
         if self._thread is not None:
             self._thread.join(timeout)
         self._pool.shutdown(wait=True)
-        self.sender.close()
+        if self._sender is not None:
+            self._sender.close()
+
+    @property
+    def sender(self) -> Sender:
+        """The HTTP sender, made on first use: loading httpx and its HTTP stack (a tenth of a
+        second) is left to the first delivery, off a server's start-up, and never happens on
+        a server with no webhooks."""
+        with self._sender_lock:
+            if self._sender is None:
+                from modelyard.services.sender import Sender
+
+                self._sender = Sender(self.config.timeout_seconds, self.config.allow_private)
+            return self._sender
 
     # ------------------------------------------------------------------------- one step
 
