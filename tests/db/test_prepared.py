@@ -10,6 +10,7 @@ from typing import Any, cast
 import pytest
 from sqlalchemy import Table, bindparam, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from modelyard.db.engine import Database
 from modelyard.db.prepared import Prepared
@@ -116,3 +117,15 @@ def test_values_are_stored_exactly_as_sqlalchemy_stores_them(db: Database) -> No
     with db.read() as s:
         first, second = s.execute(raw).all()
     assert tuple(first) == tuple(second)
+
+
+def test_a_session_that_runs_two_transactions_runs_each_statement_in_its_own(
+    db: Database,
+) -> None:
+    with Session(db.engine) as s:
+        Prepared(insert(NS)).run(s, _namespace("kept"))
+        s.commit()
+        Prepared(insert(NS)).run(s, _namespace("dropped"))
+        s.rollback()
+    with db.read() as s:
+        assert s.scalars(select(NS.c.name)).all() == ["kept"]

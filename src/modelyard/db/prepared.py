@@ -68,12 +68,9 @@ class Prepared:
     def _execute(
         self, session: Session, params: Sequence[Mapping[str, Any]], many: bool
     ) -> tuple[_Plan, Any]:
-        connection = session.connection()  # begins the session's transaction if need be
-        dialect = connection.dialect
+        dialect, dbapi = _connection_of(session)
         plan = self._plan(dialect, tuple(params[0]))
         values = [_bound(plan, p) for p in params]
-        dbapi = connection.connection.dbapi_connection
-        assert dbapi is not None
         cursor = dbapi.cursor()
         try:
             if many:
@@ -93,6 +90,24 @@ class Prepared:
         if plan is None:
             plan = self._plans[key] = _make_plan(self.statement, dialect, keys)
         return plan
+
+
+_CONNECTION = "modelyard.prepared.connection"
+
+
+def _connection_of(session: Session) -> tuple[Dialect, Any]:
+    """The dialect and DBAPI connection of the session's current transaction (begun if need
+    be), kept in ``session.info`` for the transaction's further statements: asking the session
+    each time costs more than the statement."""
+    held = session.info.get(_CONNECTION)
+    transaction = session.get_transaction()
+    if held is not None and transaction is not None and held[0] is transaction:
+        return held[1], held[2]
+    connection = session.connection()  # begins the session's transaction if need be
+    dbapi = connection.connection.dbapi_connection
+    assert dbapi is not None
+    session.info[_CONNECTION] = (session.get_transaction(), connection.dialect, dbapi)
+    return connection.dialect, dbapi
 
 
 def _make_plan(statement: Statement, dialect: Dialect, keys: tuple[str, ...]) -> _Plan:
