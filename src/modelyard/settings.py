@@ -47,6 +47,7 @@ class Settings:
     webhooks_retry_max_seconds: float = 6 * 3600.0  # the longest wait between two attempts
     webhooks_concurrency: int = 4  # deliveries in flight per worker
     webhooks_poll_seconds: float = 1.0  # how often an idle worker looks for work
+    webhooks_retention_seconds: int = 30 * 24 * 3600  # `gc` forgets older webhook history
     webhooks_key_file: str = ""  # empty: <data_dir>/webhooks.key (seals signing secrets)
     policy_file: str = ""  # empty: the built-in policy (docs/governance.md)
     transition_expiry_seconds: int = 14 * 24 * 3600  # a pending transition request expires
@@ -98,6 +99,7 @@ _INT_FIELDS = {
     "webhooks_max_attempts",
     "webhooks_concurrency",
     "transition_expiry_seconds",
+    "webhooks_retention_seconds",
 }
 _FLOAT_FIELDS = {
     "webhooks_timeout_seconds",

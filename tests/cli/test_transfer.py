@@ -99,3 +99,4 @@ def test_gc_dry_run_then_gc(
     assert done["dry_run"] is False
     assert timedelta(seconds=done["grace_seconds"]) == timedelta(0)
     assert http.head(f"/api/v1/blobs/{digest}").status_code == 404
+    assert (done["webhook_deliveries"], done["outbox_events"]) == (0, 0)  # none to forget

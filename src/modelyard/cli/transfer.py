@@ -138,8 +138,9 @@ def gc(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Only say what would go.")] = False,
     as_json: AsJson = False,
 ) -> None:
-    """Remove blobs no version uses and stale uploads, older than MODELYARD_GC_GRACE_SECONDS.
-    Runs on the server's database and blob store (like `db upgrade`); safe while it serves."""
+    """Remove blobs no version uses and stale uploads, older than MODELYARD_GC_GRACE_SECONDS,
+    and webhook history older than MODELYARD_WEBHOOKS_RETENTION_SECONDS. Runs on the server's
+    database and blob store (like `db upgrade`); safe while it serves."""
     from modelyard.blobs import open_store
     from modelyard.db.engine import Database
     from modelyard.services import gc as collector
@@ -150,7 +151,8 @@ def gc(
     store = open_store(settings)
     try:
         grace = timedelta(seconds=settings.gc_grace_seconds)
-        report = collector.collect(db, store, grace, dry_run=dry_run)
+        retention = timedelta(seconds=settings.webhooks_retention_seconds)
+        report = collector.collect(db, store, grace, dry_run=dry_run, webhook_retention=retention)
     finally:
         store.close()
         db.dispose()
@@ -166,6 +168,8 @@ def _report(report: GcReport, as_json: bool) -> None:
             "freed_bytes": report.freed_bytes,
             "uploads": report.uploads,
             "leftovers": report.leftovers,
+            "webhook_deliveries": report.webhook_deliveries,
+            "outbox_events": report.outbox_events,
         }
         typer.echo(json.dumps(doc, indent=2))
         return
@@ -178,3 +182,8 @@ def _report(report: GcReport, as_json: bool) -> None:
         f"{verb} {human_size(report.freed_bytes)} in {len(report.blobs)} blobs; "
         f"{len(report.uploads)} stale uploads"
     )
+    if report.webhook_deliveries or report.outbox_events:
+        typer.echo(
+            f"{'would forget' if report.dry_run else 'forgot'} webhook history: "
+            f"{report.webhook_deliveries} finished deliveries, {report.outbox_events} outbox events"
+        )

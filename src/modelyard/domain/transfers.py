@@ -33,6 +33,8 @@ class GcReport:
     blobs: list[tuple[str, int]] = field(default_factory=list)  # (digest, size)
     uploads: list[str] = field(default_factory=list)
     leftovers: int = 0  # backend leftovers (S3: abandoned multipart uploads)
+    webhook_deliveries: int = 0  # delivered or dead deliveries past the retention window
+    outbox_events: int = 0  # outbox events past the retention window, already fanned out
 
     @property
     def freed_bytes(self) -> int:

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -393,3 +393,69 @@ def redeliver(db: Database, actor: str, webhook_id: uuid.UUID, delivery_id: str)
             event=False,
         )
         return delivery_record(row)
+
+
+# ---------------------------------------------------------------------------------- retention
+
+PRUNE_BATCH = 2000  # rows deleted per transaction: the write lock is never held for long
+
+
+@dataclass(frozen=True)
+class Pruned:
+    """Webhook history removed (or, in a dry run, that would be)."""
+
+    deliveries: int = 0  # delivered or dead, with their attempt logs
+    outbox_events: int = 0
+
+
+def prune_history(db: Database, cutoff: datetime, dry_run: bool = False) -> Pruned:
+    """Forget webhook history older than ``cutoff``: deliveries in a final state (delivered or
+    dead) made before it, with their attempt logs, and outbox events made before it that the
+    fan-out has already read. Pending deliveries, events still to fan out and the newest outbox
+    event (which new webhooks start after) are never touched. Deleted in batches, each its
+    own transaction, so serving goes on meanwhile."""
+    final = WebhookDeliveryRow.status.in_((rules.DELIVERED, rules.DEAD)) & (
+        WebhookDeliveryRow.created_at < cutoff
+    )
+    with db.read() as s:
+        fanned_out = _fanned_out(s, cutoff)
+        if dry_run:
+            n_deliveries = (
+                s.scalar(select(func.count()).select_from(WebhookDeliveryRow).where(final)) or 0
+            )
+            n_events = (
+                s.scalar(select(func.count()).select_from(OutboxEventRow).where(fanned_out)) or 0
+            )
+            return Pruned(int(n_deliveries), int(n_events))
+    deliveries = events = 0
+    while True:
+        with db.write() as s:
+            ids = list(s.scalars(select(WebhookDeliveryRow.id).where(final).limit(PRUNE_BATCH)))
+            if not ids:
+                break
+            s.execute(delete(WebhookAttemptRow).where(WebhookAttemptRow.delivery_id.in_(ids)))
+            s.execute(delete(WebhookDeliveryRow).where(WebhookDeliveryRow.id.in_(ids)))
+            deliveries += len(ids)
+    while True:
+        with db.write() as s:
+            seqs = list(
+                s.scalars(
+                    select(OutboxEventRow.seq).where(_fanned_out(s, cutoff)).limit(PRUNE_BATCH)
+                )
+            )
+            if not seqs:
+                break
+            s.execute(delete(OutboxEventRow).where(OutboxEventRow.seq.in_(seqs)))
+            events += len(seqs)
+    return Pruned(deliveries, events)
+
+
+def _fanned_out(s: Session, cutoff: datetime) -> Any:
+    """Outbox events older than ``cutoff`` at or below the fan-out cursor, but the newest."""
+    cursor = s.scalar(select(WebhookCursorRow.seq).where(WebhookCursorRow.id == CURSOR_ID)) or 0
+    newest = s.scalar(select(func.max(OutboxEventRow.seq))) or 0
+    return (
+        (OutboxEventRow.seq <= int(cursor))
+        & (OutboxEventRow.seq < int(newest))
+        & (OutboxEventRow.created_at < cutoff)
+    )

@@ -15,6 +15,10 @@ blob is removed in two phases, so that no version can ever point at missing byte
 Bytes in the store with no row at all (a server died between publishing and committing) are
 adopted as condemned rows and deleted the same way. Upload sessions idle longer than the grace
 window are dropped with their bytes, as are stored uploads no session owns.
+
+Given a webhook retention window (``MODELYARD_WEBHOOKS_RETENTION_SECONDS``), it also forgets the
+webhook history older than it: finished deliveries with their attempt logs, and outbox events
+the fan-out has read (services/deliveries.py ``prune_history``). The audit trail is never pruned.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from modelyard.db.engine import Database
 from modelyard.db.tables import ArtifactRow, BlobRow, UploadRow
 from modelyard.db.types import utcnow
 from modelyard.domain.transfers import GcReport
+from modelyard.services import deliveries
 from modelyard.services.blobs import batches
 
 log = logging.getLogger("modelyard.gc")
@@ -44,9 +49,14 @@ def collect(
     grace: timedelta,
     dry_run: bool = False,
     now: datetime | None = None,
+    webhook_retention: timedelta | None = None,
 ) -> GcReport:
+    """``webhook_retention``: None (or zero) keeps webhook history forever."""
     cutoff = (now or utcnow()) - grace
     report = GcReport(dry_run=dry_run, grace_seconds=int(grace.total_seconds()))
+    if webhook_retention:
+        pruned = deliveries.prune_history(db, (now or utcnow()) - webhook_retention, dry_run)
+        report.webhook_deliveries, report.outbox_events = pruned.deliveries, pruned.outbox_events
     if dry_run:
         report.blobs = _candidates(db, cutoff) + _orphans(db, store, cutoff)
         report.uploads = _stale_sessions(db, cutoff) + _orphan_uploads(db, store, cutoff)
@@ -57,11 +67,14 @@ def collect(
     report.uploads = _drop_sessions(db, store, cutoff) + _drop_orphan_uploads(db, store, cutoff)
     report.leftovers = store.sweep(cutoff)
     log.info(
-        "gc: %d blobs (%d bytes), %d uploads, %d leftovers",
+        "gc: %d blobs (%d bytes), %d uploads, %d leftovers, %d webhook deliveries,"
+        " %d outbox events",
         len(report.blobs),
         report.freed_bytes,
         len(report.uploads),
         report.leftovers,
+        report.webhook_deliveries,
+        report.outbox_events,
     )
     return report
 
