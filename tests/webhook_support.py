@@ -151,6 +151,7 @@ def worker_config(**changes: Any) -> WorkerConfig:
         max_attempts=changes.pop("max_attempts", 5),
         base_seconds=changes.pop("base_seconds", 0.01),
         cap_seconds=changes.pop("cap_seconds", 0.05),
+        disable_after_dead=changes.pop("disable_after_dead", 0),
     )
     values: dict[str, Any] = {
         "concurrency": 4,

@@ -45,6 +45,7 @@ class Settings:
     webhooks_max_attempts: int = 10  # failures in a row before a delivery is dead-lettered
     webhooks_retry_base_seconds: float = 30.0  # wait after the first failure; doubles each time
     webhooks_retry_max_seconds: float = 6 * 3600.0  # the longest wait between two attempts
+    webhooks_disable_after_dead: int = 20  # dead letters in a row switch a webhook off; 0: never
     webhooks_concurrency: int = 4  # deliveries in flight per worker
     webhooks_poll_seconds: float = 1.0  # how often an idle worker looks for work
     webhooks_retention_seconds: int = 30 * 24 * 3600  # `gc` forgets older webhook history
@@ -100,6 +101,7 @@ _INT_FIELDS = {
     "webhooks_concurrency",
     "transition_expiry_seconds",
     "webhooks_retention_seconds",
+    "webhooks_disable_after_dead",
 }
 _FLOAT_FIELDS = {
     "webhooks_timeout_seconds",

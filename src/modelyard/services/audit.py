@@ -79,10 +79,13 @@ def current() -> RequestContext:
     return _context.get()
 
 
+SYSTEM = "system"  # the actor of what the server does by itself (no request, no person)
+
+
 def acting() -> str:
     """The current request's caller, for services whose signature names no actor ("system"
     outside a request: the CLI's administrative commands, start-up)."""
-    return _context.get().actor or "system"
+    return _context.get().actor or SYSTEM
 
 
 def record(

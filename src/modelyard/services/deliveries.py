@@ -17,6 +17,7 @@ Every state is in the database, so any worker can pick up where another stopped.
 from __future__ import annotations
 
 import json
+import logging
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -48,6 +49,7 @@ from modelyard.domain.webhooks import Attempt, Delivery
 from modelyard.services import audit
 
 CURSOR_ID = 1
+log = logging.getLogger("modelyard.webhooks")
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,7 @@ class RetryPolicy:
     max_attempts: int
     base_seconds: float
     cap_seconds: float
+    disable_after_dead: int = 0  # dead letters in a row that switch a webhook off; 0: never
 
 
 @dataclass(frozen=True)
@@ -272,7 +275,43 @@ def finish(
         if row.leased_by != worker or row.attempts != job.attempt:
             return None
         _settle(row, outcome, policy, now)
+        if row.status == rules.DEAD and policy.disable_after_dead > 0:
+            _switch_off_if_failing(s, row.webhook_id, policy.disable_after_dead, now)
         return row.status
+
+
+def _switch_off_if_failing(s: Session, webhook_id: uuid.UUID, limit: int, now: datetime) -> None:
+    """Switch a webhook off once ``limit`` of its deliveries made since its last success are
+    dead letters: its receiver is gone, and every new event would only add another. Its pending
+    deliveries wait (so do new events' deliveries: none are made while it is off); switching it
+    back on (``webhooks update --active``) resumes them. Recorded in the audit trail."""
+    last_success = s.scalar(
+        select(func.max(WebhookDeliveryRow.delivered_at)).where(
+            WebhookDeliveryRow.webhook_id == webhook_id
+        )
+    )
+    dead = select(func.count()).where(
+        WebhookDeliveryRow.webhook_id == webhook_id, WebhookDeliveryRow.status == rules.DEAD
+    )
+    if last_success is not None:
+        dead = dead.where(WebhookDeliveryRow.created_at > last_success)
+    failing = int(s.scalar(dead.select_from(WebhookDeliveryRow)) or 0)
+    hook = s.get(WebhookRow, webhook_id, with_for_update=True)
+    if failing < limit or hook is None or not hook.active:
+        return
+    hook.active, hook.updated_by, hook.updated_at = False, audit.SYSTEM, now
+    reason = f"{failing} dead letters in a row"
+    audit.record(
+        s,
+        audit.SYSTEM,
+        "webhook.disabled",
+        f"webhook:{hook.id}",
+        namespace=hook.namespaces[0] if len(hook.namespaces) == 1 else None,
+        before={"active": True},
+        after={"active": False, "reason": reason},
+        event=False,
+    )
+    log.warning("webhook %s switched off: %s", hook.id, reason)
 
 
 def _settle(row: WebhookDeliveryRow, outcome: Outcome, policy: RetryPolicy, now: datetime) -> None:

@@ -60,6 +60,7 @@ class WorkerConfig:
                 max_attempts=max(1, settings.webhooks_max_attempts),
                 base_seconds=settings.webhooks_retry_base_seconds,
                 cap_seconds=settings.webhooks_retry_max_seconds,
+                disable_after_dead=max(0, settings.webhooks_disable_after_dead),
             ),
         )
 
