@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -12,6 +13,7 @@ from prometheus_client import CollectorRegistry
 
 from modelyard import __version__
 from modelyard.api import access, errors, redaction
+from modelyard.api.fastpath import FastPaths
 from modelyard.api.limits import FailureLimiter
 from modelyard.api.middleware import BodySizeLimit, RefuseNulInPath, RequestContext
 from modelyard.api.routes import (
@@ -47,9 +49,13 @@ from modelyard.settings import Settings
 OPENAPI_PATH = "/api/v1/openapi.json"
 
 
-def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
+def create_app(
+    settings: Settings, db: Database | None = None, *, fast_paths: bool = True
+) -> FastAPI:
     """Build the ASGI app. ``db`` may be handed in (tests share one); otherwise it is made
     from ``settings.resolved_database_url``. The schema must already be migrated.
+    ``fast_paths=False`` leaves the hot routes to FastAPI alone (``api/fastpath.py``; tests
+    compare the two).
 
     Raises POLICY_INVALID (``PolicyError``) when MODELYARD_POLICY_FILE does not validate."""
     server_rules = server_policy(settings)  # first: a bad policy stops the start, nothing open
@@ -112,6 +118,9 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     )
     for module in routers:
         app.include_router(module.router)
+    app.state.fast_paths_taken = Counter[str]()
+    if fast_paths:  # innermost: behind every middleware duty below
+        app.add_middleware(FastPaths, owner=app, taken=app.state.fast_paths_taken)
     app.add_middleware(
         BodySizeLimit, limit=settings.max_request_body_bytes, exempt_prefixes=("/api/v1/blobs",)
     )
