@@ -1,8 +1,9 @@
 """Registry metadata benchmark: Modelyard against MLflow's model registry, over HTTP.
 
 Both servers run on SQLite in fresh directories under benchmarks/.work/ and get the same
-workload from the same client (httpx; one keep-alive client, or eight threads with a client
-each). MLflow runs in its installed form in benchmarks/.venv-mlflow (created on first use).
+workload from the same client (`_client.py`, on the standard library's http.client; one
+keep-alive client, or eight threads with a client each). MLflow runs in its installed form
+in benchmarks/.venv-mlflow (created on first use).
 
     python benchmarks/metadata.py                 # full run, ~25 minutes, writes results/
     python benchmarks/metadata.py --quick         # small counts, a few minutes
@@ -42,12 +43,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-import httpx
 from rich.console import Console
 from rich.table import Table
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import _harness as h  # sibling module of a script, not a package
+import _harness as h  # sibling modules of a script, not a package
+from _client import Client, ClientError, Reply
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO = BENCH_DIR.parent
@@ -85,14 +86,14 @@ class Api(Protocol):
     system: str
     health_path: str
 
-    def setup(self, c: httpx.Client) -> None: ...
-    def create_model(self, c: httpx.Client, name: str) -> httpx.Response: ...
-    def create_version(self, c: httpx.Client, model: str, team: str) -> httpx.Response: ...
-    def version_of(self, r: httpx.Response) -> int: ...
-    def set_alias(self, c: httpx.Client, model: str, alias: str, v: int) -> httpx.Response: ...
-    def get_alias(self, c: httpx.Client, model: str, alias: str) -> httpx.Response: ...
-    def search(self, c: httpx.Client, field: str, value: str) -> httpx.Response: ...
-    def result_count(self, r: httpx.Response) -> int: ...
+    def setup(self, c: Client) -> None: ...
+    def create_model(self, c: Client, name: str) -> Reply: ...
+    def create_version(self, c: Client, model: str, team: str) -> Reply: ...
+    def version_of(self, r: Reply) -> int: ...
+    def set_alias(self, c: Client, model: str, alias: str, v: int) -> Reply: ...
+    def get_alias(self, c: Client, model: str, alias: str) -> Reply: ...
+    def search(self, c: Client, field: str, value: str) -> Reply: ...
+    def result_count(self, r: Reply) -> int: ...
 
 
 class ModelyardApi:
@@ -101,33 +102,33 @@ class ModelyardApi:
     system = "modelyard"
     health_path = "/healthz"
 
-    def setup(self, c: httpx.Client) -> None:
+    def setup(self, c: Client) -> None:
         r = c.post("/api/v1/namespaces", json={"name": NAMESPACE})
         if r.status_code not in (201, 409):
             raise RuntimeError(f"creating namespace: {r.status_code} {r.text[:300]}")
 
-    def create_model(self, c: httpx.Client, name: str) -> httpx.Response:
+    def create_model(self, c: Client, name: str) -> Reply:
         return c.post("/api/v1/models", json={"namespace": NAMESPACE, "name": name})
 
-    def create_version(self, c: httpx.Client, model: str, team: str) -> httpx.Response:
+    def create_version(self, c: Client, model: str, team: str) -> Reply:
         body = {"description": "benchmark version", "tags": {"team": team}}
         return c.post(f"/api/v1/models/{NAMESPACE}/{model}/versions", json=body)
 
-    def version_of(self, r: httpx.Response) -> int:
+    def version_of(self, r: Reply) -> int:
         return int(r.json()["version"])
 
-    def set_alias(self, c: httpx.Client, model: str, alias: str, v: int) -> httpx.Response:
+    def set_alias(self, c: Client, model: str, alias: str, v: int) -> Reply:
         url = f"/api/v1/models/{NAMESPACE}/{model}/aliases/{alias}"
         return c.put(url, json={"version": v})
 
-    def get_alias(self, c: httpx.Client, model: str, alias: str) -> httpx.Response:
+    def get_alias(self, c: Client, model: str, alias: str) -> Reply:
         return c.get("/api/v1/resolve", params={"ref": f"{NAMESPACE}/{model}@{alias}"})
 
-    def search(self, c: httpx.Client, field: str, value: str) -> httpx.Response:
+    def search(self, c: Client, field: str, value: str) -> Reply:
         expr = f"name = '{value}'" if field == "name" else f"tags.team = '{value}'"
         return c.get("/api/v1/versions", params={"filter": expr, "page_size": 100})
 
-    def result_count(self, r: httpx.Response) -> int:
+    def result_count(self, r: Reply) -> int:
         return _first_list_length(r.json())
 
 
@@ -138,13 +139,13 @@ class MlflowApi:
     health_path = "/health"
     base = "/api/2.0/mlflow"
 
-    def setup(self, c: httpx.Client) -> None:
+    def setup(self, c: Client) -> None:
         return None
 
-    def create_model(self, c: httpx.Client, name: str) -> httpx.Response:
+    def create_model(self, c: Client, name: str) -> Reply:
         return c.post(f"{self.base}/registered-models/create", json={"name": name})
 
-    def create_version(self, c: httpx.Client, model: str, team: str) -> httpx.Response:
+    def create_version(self, c: Client, model: str, team: str) -> Reply:
         # A remote URI: MLflow refuses local paths not inside a run's artifact directory.
         body = {
             "name": model,
@@ -154,22 +155,22 @@ class MlflowApi:
         }
         return c.post(f"{self.base}/model-versions/create", json=body)
 
-    def version_of(self, r: httpx.Response) -> int:
+    def version_of(self, r: Reply) -> int:
         return int(r.json()["model_version"]["version"])
 
-    def set_alias(self, c: httpx.Client, model: str, alias: str, v: int) -> httpx.Response:
+    def set_alias(self, c: Client, model: str, alias: str, v: int) -> Reply:
         body = {"name": model, "alias": alias, "version": str(v)}
         return c.post(f"{self.base}/registered-models/alias", json=body)
 
-    def get_alias(self, c: httpx.Client, model: str, alias: str) -> httpx.Response:
+    def get_alias(self, c: Client, model: str, alias: str) -> Reply:
         return c.get(f"{self.base}/registered-models/alias", params={"name": model, "alias": alias})
 
-    def search(self, c: httpx.Client, field: str, value: str) -> httpx.Response:
+    def search(self, c: Client, field: str, value: str) -> Reply:
         expr = f"name='{value}'" if field == "name" else f"tags.team = '{value}'"
         params = {"filter": expr, "max_results": 100}
         return c.get(f"{self.base}/model-versions/search", params=params)
 
-    def result_count(self, r: httpx.Response) -> int:
+    def result_count(self, r: Reply) -> int:
         return len(r.json().get("model_versions", []))
 
 
@@ -293,16 +294,9 @@ def mlflow_system(venv: Path) -> System:
 # --------------------------------------------------------------------------- measuring
 
 
-def make_client(base_url: str, mode: str) -> httpx.Client:
-    auth = _first_start_token(base_url)
-    if mode == "keep-alive":
-        return httpx.Client(base_url=base_url, timeout=30.0, headers=auth)
-    return httpx.Client(
-        base_url=base_url,
-        timeout=30.0,
-        limits=httpx.Limits(max_keepalive_connections=0),
-        headers={"Connection": "close", **auth},
-    )
+def make_client(base_url: str, mode: str) -> Client:
+    """The same lean client for every server (``_client.py`` says why not httpx)."""
+    return Client(base_url, keep_alive=mode == "keep-alive", headers=_first_start_token(base_url))
 
 
 # base URL -> the credentials file of the Modelyard store served there (see modelyard_system).
@@ -320,7 +314,7 @@ def _first_start_token(base_url: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-Call = Callable[[httpx.Client, int], httpx.Response]
+Call = Callable[[Client, int], Reply]
 
 
 @dataclass
@@ -339,7 +333,7 @@ def measure(run: Run, mode: str, call: Call, n: int, clients: int = 1) -> dict[s
     pool = [make_client(run.base_url, mode) for _ in range(clients)]
     for c in pool:  # open the keep-alive connection outside the timed window
         c.get(run.api.health_path)
-    results: list[list[tuple[float, httpx.Response | Exception]]] = [[] for _ in pool]
+    results: list[list[tuple[float, Reply | Exception]]] = [[] for _ in pool]
     barrier = threading.Barrier(clients + 1)
     deadline = time.perf_counter() + BATCH_DEADLINE_S
 
@@ -350,8 +344,8 @@ def measure(run: Run, mode: str, call: Call, n: int, clients: int = 1) -> dict[s
                 break
             t = time.perf_counter()
             try:
-                r: httpx.Response | Exception = call(pool[k], k * per_client + j)
-            except httpx.HTTPError as exc:
+                r: Reply | Exception = call(pool[k], k * per_client + j)
+            except ClientError as exc:
                 r = exc
             results[k].append(((time.perf_counter() - t) * 1000, r))
 
@@ -375,7 +369,7 @@ def _batch_summary(
     flat: list[tuple[float, Any]], n: int, wall: float, cpu: tuple[float, float], client: float
 ) -> dict[str, Any]:
     lat = sorted(ms for ms, _ in flat)
-    bad = [r for _, r in flat if not (isinstance(r, httpx.Response) and r.is_success)]
+    bad = [r for _, r in flat if not (isinstance(r, Reply) and r.is_success)]
     done = len(flat)
     return {
         "requested": n,
@@ -396,12 +390,12 @@ def _batch_summary(
 
 
 def _describe(r: Any) -> str:
-    if isinstance(r, httpx.Response):
+    if isinstance(r, Reply):
         return f"{r.request.method} {r.request.url.path} -> {r.status_code} {r.text[:300]}"
     return f"{type(r).__name__}: {r}"
 
 
-def check(r: httpx.Response, what: str) -> httpx.Response:
+def check(r: Reply, what: str) -> Reply:
     if not r.is_success:
         raise RuntimeError(f"{what}: {r.status_code} {r.text[:300]}")
     return r
@@ -460,7 +454,7 @@ def workload_phase(system: System, counts: Counts, repeats: int, work: Path, out
             node["memory_after_workload"] = run.server.memory()
 
 
-def _model(c: httpx.Client, api: Api, name: str) -> None:
+def _model(c: Client, api: Api, name: str) -> None:
     check(api.create_model(c, name), f"create model {name}")
 
 
@@ -508,9 +502,7 @@ def _workload_round(run: Run, mode: str, rep: int, counts: Counts, node: Results
 
 def _gapless(api: Api, responses: list[Any]) -> dict[str, Any]:
     """Versions created concurrently on one model must be exactly 1..n, each once."""
-    nums = sorted(
-        api.version_of(r) for r in responses if isinstance(r, httpx.Response) and r.is_success
-    )
+    nums = sorted(api.version_of(r) for r in responses if isinstance(r, Reply) and r.is_success)
     ok = nums == list(range(1, len(nums) + 1))
     return {"count": len(nums), "gapless_unique": ok, "max": nums[-1] if nums else None}
 
