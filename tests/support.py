@@ -7,12 +7,18 @@ through the whole HTTP stack with no port and no mock.
 
 from __future__ import annotations
 
+import array
+import fcntl
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import anyio.from_thread
 import httpx
+
+from modelyard.blobs import inodes
 
 
 class SyncASGITransport(httpx.BaseTransport):
@@ -44,3 +50,16 @@ class SyncASGITransport(httpx.BaseTransport):
 def sync_transport(app: Any, **kwargs: Any) -> Iterator[SyncASGITransport]:
     with anyio.from_thread.start_blocking_portal() as portal:
         yield SyncASGITransport(app, portal, **kwargs)
+
+
+def spread(path: Path) -> bool | None:
+    """Whether ``path`` carries the T attribute; None where the file system has no flags."""
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        flags = array.array("i", [0])
+        fcntl.ioctl(fd, inodes.FS_IOC_GETFLAGS, flags, True)
+        return bool(flags[0] & inodes.FS_TOPDIR_FL)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)

@@ -3,42 +3,28 @@ the file system to put new files. The shared contract is in test_conformance.py.
 
 from __future__ import annotations
 
-import array
-import fcntl
 import os
 from pathlib import Path
 
 import pytest
 
-from modelyard.blobs import layout, local
+from modelyard.blobs import inodes, layout, local
 from modelyard.blobs.local import LocalBlobStore
 from modelyard.domain.digests import digest_of
+from tests.support import spread
 
 
-def _flags(path: Path) -> int | None:
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        flags = array.array("i", [0])
-        fcntl.ioctl(fd, local.FS_IOC_GETFLAGS, flags, True)
-        return flags[0]
-    except OSError:
-        return None
-    finally:
-        os.close(fd)
-
-
-def test_uploads_area_spreads_the_directories_made_in_it(tmp_path: Path) -> None:
-    if _flags(tmp_path) is None:
+def test_batch_and_fanout_directories_are_spread(tmp_path: Path) -> None:
+    if spread(tmp_path) is None:
         pytest.skip("this file system has no inode flags (not ext2/3/4)")
     store = LocalBlobStore(tmp_path / "store")
-    flags = _flags(store.root / layout.UPLOADS)
-    assert flags is not None
-    assert flags & local.FS_TOPDIR_FL
-    assert not (_flags(store.root / layout.BLOBS) or 0) & local.FS_TOPDIR_FL
+    assert spread(store.root / layout.UPLOADS) is True
+    assert spread(store.root / layout.BLOBS) is True
+    assert spread(tmp_path) is False  # nothing above the store
 
 
 def test_spreading_is_best_effort_where_the_file_system_refuses(tmp_path: Path) -> None:
-    assert local.spread_subdirectories(tmp_path / "absent") is False
+    assert inodes.spread_subdirectories(tmp_path / "absent") is False
 
 
 def test_batch_syncs_the_fanout_parent_once_and_every_touched_fanout_dir(

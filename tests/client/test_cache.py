@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import time
 from pathlib import Path
 
 import pytest
@@ -10,6 +12,7 @@ import pytest
 from modelyard.client import _cache
 from modelyard.client._cache import LocalCache, stat_key
 from modelyard.domain.digests import digest_of
+from tests.support import spread
 
 
 def stored_digests(root: Path) -> int:
@@ -65,3 +68,39 @@ def test_a_kept_blob_is_cached_before_its_record_is_written(tmp_path: Path) -> N
     assert again.has(digest)
     assert again.blob(digest) == kept
     again.close()
+
+
+def test_a_batch_area_goes_with_whatever_it_holds(tmp_path: Path) -> None:
+    cache = LocalCache(tmp_path)
+    areas: list[Path] = []
+
+    def cut_off() -> None:
+        with cache.batch_area() as area:
+            areas.append(area)
+            (area / "half-written").write_bytes(b"x")
+            raise RuntimeError("connection dropped")
+
+    with pytest.raises(RuntimeError):
+        cut_off()
+    assert not areas[0].exists()
+    assert list((tmp_path / "partial").iterdir()) == []
+
+
+def test_batch_areas_of_a_dead_process_are_removed_when_the_cache_opens(tmp_path: Path) -> None:
+    old, recent = tmp_path / "partial" / "batch-old", tmp_path / "partial" / "batch-recent"
+    for area in (old, recent):
+        area.mkdir(parents=True)
+        (area / "member").write_bytes(b"x")
+    hours_ago = time.time() - _cache.STALE_BATCH_SECONDS - 60
+    os.utime(old, (hours_ago, hours_ago))
+    LocalCache(tmp_path).close()
+    assert not old.exists()
+    assert recent.exists()  # perhaps another process's pull, still running
+
+
+def test_batch_and_fanout_directories_are_spread(tmp_path: Path) -> None:
+    if spread(tmp_path) is None:
+        pytest.skip("this file system has no inode flags (not ext2/3/4)")
+    LocalCache(tmp_path / "cache").close()
+    assert spread(tmp_path / "cache" / "partial") is True
+    assert spread(tmp_path / "cache" / "sha256") is True

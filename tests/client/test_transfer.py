@@ -19,6 +19,7 @@ from modelyard.client import (
     UnsafePath,
     _upload,
 )
+from modelyard.client._cache import LocalCache
 from modelyard.domain.digests import digest_of
 from tests.support import sync_transport
 
@@ -164,6 +165,28 @@ def test_many_small_files_come_in_few_requests_that_survive_dropped_connections(
     assert read_tree(out) == files
     assert wire.paths["POST /api/v1/blobs/fetch"] == 3 + 1
     assert wire.seen["GET"] == 1  # the manifest: no blob one by one
+
+
+def test_small_blobs_are_written_in_a_directory_of_their_batch(
+    sdk: Client, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_upload, "BATCH_BLOBS", 40)
+    files = {f"shard-{i:03d}.bin": os.urandom(1000 + i) for i in range(100)}
+    sdk.push(tree(tmp_path / "src", files), "team/m", cache_dir=tmp_path / "c")
+    sources: list[Path] = []
+    keep = LocalCache.keep
+
+    def spying(self: LocalCache, digest: str, source: Path | None = None) -> Path:
+        sources.append(source or self.partial(digest))
+        return keep(self, digest, source)
+
+    monkeypatch.setattr(LocalCache, "keep", spying)
+    out = sdk.pull("team/m@1", tmp_path / "out", cache_dir=tmp_path / "pulls", workers=1)
+    assert read_tree(out) == files
+    areas = {p.parent for p in sources}
+    assert len(areas) == 3  # one per batch request (40 + 40 + 20)
+    assert all(a.parent == tmp_path / "pulls" / "partial" for a in areas)
+    assert all(a.name.startswith("batch-") and not a.exists() for a in areas)
 
 
 def test_second_pull_moves_no_bytes(sdk: Client, wire: Recording, tmp_path: Path) -> None:

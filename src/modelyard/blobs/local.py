@@ -25,14 +25,12 @@ so a killed server never leaves an upload locked.
 
 from __future__ import annotations
 
-import array
 import ctypes
 import errno
 import fcntl
 import functools
 import os
 import shutil
-import sys
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -43,6 +41,7 @@ from typing import BinaryIO, cast
 from urllib.parse import unquote, urlsplit
 
 from modelyard.blobs import layout
+from modelyard.blobs.inodes import spread_subdirectories
 from modelyard.blobs.store import (
     READ_CHUNK,
     BatchWriter,
@@ -67,7 +66,8 @@ class LocalBlobStore:
                 (self.root / sub).mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise store_unavailable("create its directories", exc) from exc
-        spread_subdirectories(self.root / layout.UPLOADS)
+        for sub in (layout.UPLOADS, layout.BLOBS):  # batch directories; fan-out directories
+            spread_subdirectories(self.root / sub)
 
     @classmethod
     def from_url(cls, url: str, endpoint_url: str = "") -> LocalBlobStore:
@@ -401,43 +401,6 @@ def _settle(path: Path, size: int) -> None:
         os.fsync(fd)
     except OSError as exc:
         raise store_unavailable("stage a blob", exc) from exc
-    finally:
-        os.close(fd)
-
-
-FS_IOC_GETFLAGS = 0x80086601
-FS_IOC_SETFLAGS = 0x40086602
-FS_TOPDIR_FL = 0x00020000
-
-
-def spread_subdirectories(directory: Path) -> bool:
-    """Ask ext4 to place each directory made in ``directory`` where inodes are free (the
-    ``T`` attribute, ``chattr +T``: "top of a directory hierarchy" for its Orlov allocator),
-    rather than next to ``directory``. True if the attribute is set.
-
-    Why: every file a batch writes is made in a directory of its own under ``uploads/``. By
-    default ext4 takes a new file's inode from the first group of its directory's group that
-    has a free one, and on a file system without a journal it skips, one by one, the free
-    inodes deleted within the last minutes (``recently_deleted``), on every create. After
-    thousands of files were deleted nearby (an earlier push's scratch area, test data, a
-    pull's directory), each create scanned thousands of inodes: measured here, 2,000 empty
-    files took 1.9 s of kernel time; in directories spread by this attribute, 0.04-0.1 s.
-    Best effort: other file systems and platforms refuse the call, and nothing changes."""
-    if not sys.platform.startswith("linux"):
-        return False
-    try:
-        fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
-    except OSError:
-        return False
-    try:
-        flags = array.array("i", [0])
-        fcntl.ioctl(fd, FS_IOC_GETFLAGS, flags, True)
-        if not flags[0] & FS_TOPDIR_FL:
-            flags[0] |= FS_TOPDIR_FL
-            fcntl.ioctl(fd, FS_IOC_SETFLAGS, flags, True)
-        return True
-    except OSError:  # not ext2/3/4 (tmpfs, xfs, overlayfs...), or not allowed
-        return False
     finally:
         os.close(fd)
 

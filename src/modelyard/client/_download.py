@@ -27,7 +27,7 @@ from modelyard.client._http import Http
 from modelyard.client._progress import Advance
 from modelyard.client._upload import PIECE, with_retries
 from modelyard.domain.batches import read_batch
-from modelyard.domain.digests import Hasher, same_digest
+from modelyard.domain.digests import Hasher, hex_of, same_digest
 from modelyard.domain.manifests import Artifact
 
 DIRECT_MIN = 8 * 1024 * 1024  # blobs this big get a connection of their own (_bodies.py)
@@ -98,28 +98,29 @@ class Downloader:
         got: dict[str, tuple[Path, bool]],
     ) -> None:
         members = read_batch(stream)
-        for digest in wanted:
-            member = next(members, None)
-            if member is None or member.digest != digest or member.size != sizes[digest]:
-                raise DigestMismatch(
-                    f"the server sent {member.digest if member else 'nothing'} for {digest}",
-                    expected=digest,
-                    actual=member.digest if member else "",
-                )
-            hasher = Hasher()
-            with self.cache.partial(digest).open("wb") as f:
-                for piece in member.chunks:
-                    f.write(piece)
-                    hasher.update(piece)
-                    advance(len(piece))
-            if not same_digest(hasher.digest, digest):
-                self.cache.partial(digest).unlink(missing_ok=True)
-                raise DigestMismatch(
-                    f"downloaded bytes hashing to {hasher.digest}, expected {digest}",
-                    expected=digest,
-                    actual=hasher.digest,
-                )
-            got[digest] = (self.cache.keep(digest), True)
+        with self.cache.batch_area() as area:  # what a failure leaves there goes with it
+            for digest in wanted:
+                member = next(members, None)
+                if member is None or member.digest != digest or member.size != sizes[digest]:
+                    raise DigestMismatch(
+                        f"the server sent {member.digest if member else 'nothing'} for {digest}",
+                        expected=digest,
+                        actual=member.digest if member else "",
+                    )
+                hasher = Hasher()
+                path = area / hex_of(digest)
+                with path.open("wb") as f:
+                    for piece in member.chunks:
+                        f.write(piece)
+                        hasher.update(piece)
+                        advance(len(piece))
+                if not same_digest(hasher.digest, digest):
+                    raise DigestMismatch(
+                        f"downloaded bytes hashing to {hasher.digest}, expected {digest}",
+                        expected=digest,
+                        actual=hasher.digest,
+                    )
+                got[digest] = (self.cache.keep(digest, path), True)
 
     def _resume(self, digest: str, size: int, advance: Advance) -> Hasher:
         """Bring the partial file to ``size`` bytes; returns the hash of all of it."""
