@@ -7,6 +7,7 @@ import socket
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import anyio.from_thread
@@ -78,6 +79,21 @@ def test_rotating_the_secret_shows_a_new_one_once(http: httpx.Client) -> None:
     assert rotated.json()["secret"].startswith("whsec_")
     assert rotated.json()["secret"] != made["secret"]
     assert "secret" not in http.get(f"{HOOKS}/{made['id']}").json()
+    assert rotated.json()["previous_secret_until"] is None
+
+
+def test_rotating_with_an_overlap_shows_until_when_the_old_secret_signs(
+    http: httpx.Client,
+) -> None:
+    made = http.post(HOOKS, json={"url": PUBLIC}).json()
+    url = f"{HOOKS}/{made['id']}/rotate-secret"
+    rotated = http.post(url, json={"keep_previous_seconds": 3600})
+    assert rotated.status_code == 200
+    until = datetime.fromisoformat(rotated.json()["previous_secret_until"])
+    assert timedelta(minutes=59) < until - datetime.now(UTC) <= timedelta(hours=1)
+    assert http.get(f"{HOOKS}/{made['id']}").json()["previous_secret_until"] is not None
+    for bad in ({"keep_previous_seconds": -1}, {"keep_previous_seconds": 604801}, {"x": 1}):
+        assert _status(http.post(url, json=bad)) == (422, "VALIDATION_FAILED")
 
 
 @pytest.mark.parametrize(

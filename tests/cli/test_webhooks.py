@@ -44,6 +44,10 @@ def test_create_prints_the_secret_once_then_list_show_update_rm(run: Run, sdk: C
     rotated = run("webhooks", "rotate-secret", hook.id[:6])
     assert rotated.stdout.strip().startswith("whsec_")
     assert rotated.stdout.strip() != secret
+    overlap = run("webhooks", "rotate-secret", hook.id[:6], "--keep-previous", "600")
+    assert overlap.exit_code == 0, overlap.output
+    assert "the previous secret also signs until" in overlap.stderr
+    assert "also signs until" in run("webhooks", "show", hook.id[:6]).stdout
     assert run("webhooks", "rm", hook.id[:6]).exit_code == 0
     assert sdk.list_webhooks() == []
     missing = run("webhooks", "show", hook.id)

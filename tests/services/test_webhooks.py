@@ -16,7 +16,8 @@ from sqlalchemy import event, func, select, update
 
 from modelyard.db.engine import Database
 from modelyard.db.tables import OutboxEventRow, WebhookCursorRow, WebhookDeliveryRow, WebhookRow
-from modelyard.domain.errors import ConflictError
+from modelyard.db.types import utcnow
+from modelyard.domain.errors import ConflictError, InvalidInputError
 from modelyard.domain.webhooks import CreatedWebhook
 from modelyard.services import deliveries, models, namespaces
 from modelyard.services import webhooks as svc
@@ -410,3 +411,54 @@ def test_a_namespace_webhook_made_for_one_namespace_is_audited_there(
             select(AuditEventRow).where(AuditEventRow.action == "webhook.created")
         ).one()
     assert (row.namespace, row.target.startswith("webhook:")) == ("risk-team", True)
+
+
+def test_a_rotation_with_an_overlap_signs_with_both_secrets_until_it_ends(
+    db: Database, box: SecretBox, receiver: Receiver
+) -> None:
+    made = hook(db, box, receiver.url)
+    rotated = svc.rotate_secret(db, box, ADMIN, made.webhook.id, keep_previous_seconds=3600)
+    assert rotated.webhook.previous_secret_until is not None
+    factories.namespace(db, "during-the-overlap")
+    with running_worker(db, box) as worker:
+        settle(worker, db)
+        during = receiver.requests[-1]
+        assert len(during.headers["webhook-signature"].split(" ")) == 2
+        assert during.event(made.secret)["target"] == "during-the-overlap"  # the old one
+        assert during.event(rotated.secret)["target"] == "during-the-overlap"  # the new one
+        with db.write() as s:  # the hour is over
+            s.execute(update(WebhookRow).values(previous_secret_until=utcnow()))
+        assert svc.get_webhook(db, made.webhook.id).previous_secret_until is None
+        factories.namespace(db, "after-the-overlap")
+        settle(worker, db)
+    after = receiver.requests[-1]
+    assert len(after.headers["webhook-signature"].split(" ")) == 1
+    assert after.event(rotated.secret)["target"] == "after-the-overlap"
+    with pytest.raises(AssertionError):
+        after.event(made.secret)
+
+
+def test_a_second_rotation_keeps_at_most_the_secret_it_replaces(
+    db: Database, box: SecretBox, receiver: Receiver
+) -> None:
+    made = hook(db, box, receiver.url)
+    second = svc.rotate_secret(db, box, ADMIN, made.webhook.id, keep_previous_seconds=60)
+    third = svc.rotate_secret(db, box, ADMIN, made.webhook.id, keep_previous_seconds=60)
+    factories.namespace(db, "risk-team")
+    with running_worker(db, box) as worker:
+        settle(worker, db)
+    (got,) = receiver.requests
+    assert got.event(second.secret)["type"] == got.event(third.secret)["type"]
+    with pytest.raises(AssertionError):
+        got.event(made.secret)
+    svc.rotate_secret(db, box, ADMIN, made.webhook.id)  # without an overlap: the old one goes
+    assert svc.get_webhook(db, made.webhook.id).previous_secret_until is None
+
+
+@pytest.mark.parametrize("seconds", [-1, 7 * 24 * 3600 + 1])
+def test_an_overlap_out_of_bounds_is_refused(db: Database, box: SecretBox, seconds: int) -> None:
+    made = hook(db, box, "http://127.0.0.1:9/hook")
+    with pytest.raises(InvalidInputError) as info:
+        svc.rotate_secret(db, box, ADMIN, made.webhook.id, keep_previous_seconds=seconds)
+    assert info.value.code == "VALIDATION_FAILED"
+    assert svc.get_webhook(db, made.webhook.id).previous_secret_until is None

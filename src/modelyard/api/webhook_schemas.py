@@ -7,7 +7,13 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from modelyard.api.schemas import Text
-from modelyard.domain.webhooks import MAX_FILTERS, Attempt, Delivery, Webhook
+from modelyard.domain.webhooks import (
+    MAX_FILTERS,
+    MAX_SECRET_OVERLAP_SECONDS,
+    Attempt,
+    Delivery,
+    Webhook,
+)
 
 EVENTS_HELP = "Event types (model.created), prefixes (transition.*) or *; none: every event."
 NAMESPACES_HELP = (
@@ -57,10 +63,27 @@ class WebhookOut(BaseModel):
     created_at: datetime
     updated_by: str
     updated_at: datetime
+    previous_secret_until: datetime | None = Field(
+        None,
+        description="After a rotation with an overlap: the previous secret also signs until then",
+    )
 
     @classmethod
     def of(cls, hook: Webhook) -> WebhookOut:
         return cls(**hook.__dict__)
+
+
+class RotateIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    keep_previous_seconds: int = Field(
+        0,
+        ge=0,
+        le=MAX_SECRET_OVERLAP_SECONDS,
+        description="How long the replaced secret keeps signing next to the new one "
+        "(deliveries carry both signatures), so receivers can switch without refusing events; "
+        "0 (the default) retires it at once. At most 7 days.",
+    )
 
 
 class WebhookWithSecretOut(WebhookOut):

@@ -130,11 +130,28 @@ def remove(ctx: typer.Context, webhook_id: WebhookId) -> None:
 
 
 @app.command("rotate-secret")
-def rotate_secret(ctx: typer.Context, webhook_id: WebhookId, as_json: AsJson = False) -> None:
-    """A new signing secret, printed this once; the old one is no longer used."""
+def rotate_secret(
+    ctx: typer.Context,
+    webhook_id: WebhookId,
+    keep_previous: Annotated[
+        int,
+        typer.Option(
+            "--keep-previous",
+            metavar="SECONDS",
+            help="Keep signing with the old secret too for this long (at most 604800, 7 days), "
+            "so the receiver can switch without refusing events.",
+        ),
+    ] = 0,
+    as_json: AsJson = False,
+) -> None:
+    """A new signing secret, printed this once; the old one is no longer used (or, with
+    --keep-previous, signs next to it until then)."""
     with remote(ctx) as client:
-        made = client.rotate_webhook_secret(_full_id(client, webhook_id))
+        made = client.rotate_webhook_secret(_full_id(client, webhook_id), keep_previous)
     _show_secret(made, as_json, "rotated the secret of")
+    if made.webhook.previous_secret_until is not None and not as_json:
+        until = _when(made.webhook.previous_secret_until)
+        typer.echo(f"the previous secret also signs until {until}", err=True)
 
 
 @app.command("test")
@@ -292,6 +309,8 @@ def _show_webhook(hook: Webhook, as_json: bool) -> None:
         ("created", f"{_when(hook.created_at)} by {hook.created_by}"),
         ("updated", f"{_when(hook.updated_at)} by {hook.updated_by}"),
     ]
+    if hook.previous_secret_until is not None:
+        fields.append(("previous secret", f"also signs until {_when(hook.previous_secret_until)}"))
     print_plain(field_grid(fields))
 
 

@@ -36,7 +36,12 @@ def webhook(data: dict[str, Any]) -> Webhook:
         created_at=datetime.fromisoformat(data["created_at"]),
         updated_by=data["updated_by"],
         updated_at=datetime.fromisoformat(data["updated_at"]),
+        previous_secret_until=_when(data.get("previous_secret_until")),
     )
+
+
+def _when(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None
 
 
 def created(data: dict[str, Any]) -> CreatedWebhook:
@@ -131,9 +136,14 @@ class WebhooksMixin:
     def delete_webhook(self, webhook_id: str) -> None:
         self._http.call("DELETE", _hook(webhook_id), _nothing)
 
-    def rotate_webhook_secret(self, webhook_id: str) -> CreatedWebhook:
-        """A new signing secret (returned this once); the old one is no longer used."""
-        return self._http.call("POST", _hook(webhook_id) + "/rotate-secret", created)
+    def rotate_webhook_secret(
+        self, webhook_id: str, keep_previous_seconds: int = 0
+    ) -> CreatedWebhook:
+        """A new signing secret (returned this once). The old one is no longer used, or, with
+        ``keep_previous_seconds`` (at most 7 days), deliveries carry both signatures until then
+        so the receiver can switch secrets without refusing events."""
+        body = {"keep_previous_seconds": keep_previous_seconds}
+        return self._http.call("POST", _hook(webhook_id) + "/rotate-secret", created, json=body)
 
     def test_webhook(self, webhook_id: str) -> Delivery:
         """Queue a ``webhook.test`` event for this webhook; returns its (pending) delivery."""

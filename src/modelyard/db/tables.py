@@ -559,6 +559,7 @@ class WebhookRow(Base):
     """A webhook: where events go, which ones (``events``: type filters, ``namespaces``: none
     means a global webhook) and the signing secret, sealed (``services/secretbox.py``): the
     server needs the secret itself to sign, so it is encrypted, never stored in the clear.
+    After a rotation with an overlap, the previous secret also signs until its time is up.
     ``start_seq``: the outbox seq when it was made; it gets the events after it."""
 
     __tablename__ = "webhooks"
@@ -570,6 +571,10 @@ class WebhookRow(Base):
     namespaces: Mapped[list[str]] = mapped_column(JSON)
     active: Mapped[bool] = mapped_column(default=True)
     secret_sealed: Mapped[str] = mapped_column(String(256))
+    # After a rotation with an overlap: the previous secret, sealed, signs next to the new one
+    # until ``previous_secret_until``.
+    previous_secret_sealed: Mapped[str | None] = mapped_column(String(256))
+    previous_secret_until: Mapped[datetime | None]
     start_seq: Mapped[int] = mapped_column(BigInteger, default=0)
     created_by: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

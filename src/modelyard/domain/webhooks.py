@@ -21,7 +21,7 @@ import hmac
 import ipaddress
 import re
 import secrets
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import urlsplit
@@ -57,6 +57,7 @@ class Webhook:
     created_at: datetime
     updated_by: str
     updated_at: datetime
+    previous_secret_until: datetime | None = None  # the previous secret also signs until then
 
 
 @dataclass(frozen=True)
@@ -111,6 +112,25 @@ def signature(secret: str, message_id: str, timestamp: int, body: bytes) -> str:
     signed = f"{message_id}.{timestamp}.".encode() + body
     mac = hmac.new(secret_key(secret), signed, hashlib.sha256).digest()
     return "v1," + base64.b64encode(mac).decode()
+
+
+def signatures(keys: Sequence[str], message_id: str, timestamp: int, body: bytes) -> str:
+    """The header value signed with each secret, space-separated (the spec's form for a
+    rotation: a receiver accepts the message if any one of them verifies)."""
+    return " ".join(signature(key, message_id, timestamp, body) for key in keys)
+
+
+MAX_SECRET_OVERLAP_SECONDS = 7 * 24 * 3600  # the longest a rotated-out secret keeps signing
+
+
+def check_overlap(seconds: int) -> int:
+    if not 0 <= seconds <= MAX_SECRET_OVERLAP_SECONDS:
+        raise InvalidInputError(
+            "VALIDATION_FAILED",
+            f"keep_previous_seconds is between 0 and {MAX_SECRET_OVERLAP_SECONDS} (7 days)",
+            keep_previous_seconds=seconds,
+        )
+    return seconds
 
 
 # ---------------------------------------------------------------------------------- filters

@@ -71,6 +71,7 @@ class Claimed:
     secret_sealed: str
     body: str
     attempt: int
+    previous_secret_sealed: str | None = None  # also signs: a rotation's overlap is running
 
 
 @dataclass(frozen=True)
@@ -245,9 +246,15 @@ def claim(db: Database, worker: str, limit: int, lease: timedelta) -> list[Claim
                     hook.secret_sealed,
                     row.body,
                     row.attempts,
+                    _previous_secret(hook, now),
                 )
             )
         return claimed
+
+
+def _previous_secret(hook: WebhookRow, now: datetime) -> str | None:
+    until = hook.previous_secret_until
+    return hook.previous_secret_sealed if until is not None and until > now else None
 
 
 def finish(

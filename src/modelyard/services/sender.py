@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import socket
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import httpcore
@@ -91,15 +91,16 @@ class Sender:
     def close(self) -> None:
         self._client.close()
 
-    def send(self, url: str, secret: str, event_id: str, body: str) -> Outcome:
-        """POST ``body`` signed for this moment. The answer's body is not read."""
+    def send(self, url: str, secrets: Sequence[str], event_id: str, body: str) -> Outcome:
+        """POST ``body`` signed for this moment with each of ``secrets`` (two while a
+        rotation's overlap runs). The answer's body is not read."""
         timestamp = int(time.time())
         payload = body.encode()
         headers = {
             "content-type": "application/json",
             "webhook-id": event_id,
             "webhook-timestamp": str(timestamp),
-            "webhook-signature": rules.signature(secret, event_id, timestamp, payload),
+            "webhook-signature": rules.signatures(secrets, event_id, timestamp, payload),
         }
         started = time.monotonic()
         try:

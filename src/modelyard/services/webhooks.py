@@ -13,6 +13,7 @@ import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -64,7 +65,13 @@ def webhook_record(row: WebhookRow) -> Webhook:
         created_at=row.created_at,
         updated_by=row.updated_by,
         updated_at=row.updated_at,
+        previous_secret_until=_overlap_until(row),
     )
+
+
+def _overlap_until(row: WebhookRow) -> datetime | None:
+    until = row.previous_secret_until
+    return until if row.previous_secret_sealed and until and until > utcnow() else None
 
 
 def _audit_view(row: WebhookRow) -> dict[str, Any]:
@@ -174,14 +181,25 @@ def delete_webhook(db: Database, actor: str, webhook_id: str) -> None:
         s.delete(row)
 
 
-def rotate_secret(db: Database, box: SecretBox, actor: str, webhook_id: str) -> CreatedWebhook:
-    """A new signing secret, used from the next attempt on (pending deliveries included)."""
-    secret = rules.new_secret()
+def rotate_secret(
+    db: Database, box: SecretBox, actor: str, webhook_id: str, keep_previous_seconds: int = 0
+) -> CreatedWebhook:
+    """A new signing secret, used from the next attempt on (pending deliveries included).
+    With ``keep_previous_seconds``, attempts until then also carry a signature made with the
+    secret it replaces, so the receiver can switch to the new one without refusing events.
+    A second rotation within that time drops the oldest secret: at most two sign at once."""
+    keep = timedelta(seconds=rules.check_overlap(keep_previous_seconds))
+    secret, now = rules.new_secret(), utcnow()
     with db.write() as s:
         row = webhook_row(s, webhook_id, for_update=True)
+        if keep:
+            row.previous_secret_sealed, row.previous_secret_until = row.secret_sealed, now + keep
+        else:
+            row.previous_secret_sealed, row.previous_secret_until = None, None
         row.secret_sealed = box.seal(secret, str(row.id))
-        row.updated_by, row.updated_at = actor, utcnow()
-        _record(s, actor, "webhook.secret_rotated", row, None, None)
+        row.updated_by, row.updated_at = actor, now
+        after = {"previous_secret_until": timestamp(now + keep) if keep else None}
+        _record(s, actor, "webhook.secret_rotated", row, None, after)
         return CreatedWebhook(webhook_record(row), secret)
 
 

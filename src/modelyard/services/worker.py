@@ -201,12 +201,13 @@ class DeliveryWorker:
             log.exception("webhook %s delivery %s: attempt failed", job.webhook_id, job.id)
 
     def attempt(self, job: Claimed) -> None:
+        sealed = [job.secret_sealed, *filter(None, [job.previous_secret_sealed])]
         try:
-            secret = self.box.open(job.secret_sealed, str(job.webhook_id))
+            keys = [self.box.open(secret, str(job.webhook_id)) for secret in sealed]
         except SecretUnavailable as exc:
             outcome = Outcome(None, f"cannot sign: {exc}", 0)
         else:
-            outcome = self.sender.send(job.url, secret, str(job.event_id), job.body)
+            outcome = self.sender.send(job.url, keys, str(job.event_id), job.body)
         if outcome.error:
             log.info(
                 "webhook %s delivery %s attempt %d failed: %s",

@@ -24,6 +24,7 @@ from modelyard.api.errors import ERROR_RESPONSES
 from modelyard.api.schemas import PageOut
 from modelyard.api.webhook_schemas import (
     DeliveryOut,
+    RotateIn,
     WebhookCreate,
     WebhookOut,
     WebhookUpdate,
@@ -103,11 +104,14 @@ async def delete_webhook(webhook_id: str, request: Request, db: Db, who: Caller)
 
 @router.post(ONE + "/rotate-secret")
 async def rotate_secret(
-    webhook_id: str, request: Request, db: Db, who: Caller
+    webhook_id: str, request: Request, db: Db, who: Caller, body: RotateIn | None = None
 ) -> WebhookWithSecretOut:
-    """A new signing secret, shown this once; the old one stops being used at once."""
+    """A new signing secret, shown this once. The old one stops signing at once, or after
+    ``keep_previous_seconds`` during which deliveries carry both signatures."""
     await _manageable(request, db, who, webhook_id)
-    return _with_secret(await run(db, svc.rotate_secret, db, _box(request), who.name, webhook_id))
+    keep = body.keep_previous_seconds if body is not None else 0
+    made = await run(db, svc.rotate_secret, db, _box(request), who.name, webhook_id, keep)
+    return _with_secret(made)
 
 
 @router.post(ONE + "/test", status_code=202)
