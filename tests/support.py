@@ -52,6 +52,16 @@ def sync_transport(app: Any, **kwargs: Any) -> Iterator[SyncASGITransport]:
         yield SyncASGITransport(app, portal, **kwargs)
 
 
+@contextmanager
+def started(app: Any) -> Iterator[None]:
+    """Run the app's lifespan (startup and shutdown), as a server does."""
+    with (
+        anyio.from_thread.start_blocking_portal() as portal,
+        portal.wrap_async_context_manager(app.router.lifespan_context(app)),
+    ):
+        yield
+
+
 def spread(path: Path) -> bool | None:
     """Whether ``path`` carries the T attribute; None where the file system has no flags."""
     fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)

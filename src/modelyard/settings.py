@@ -52,6 +52,7 @@ class Settings:
     webhooks_key_file: str = ""  # empty: <data_dir>/webhooks.key (seals signing secrets)
     policy_file: str = ""  # empty: the built-in policy (docs/governance.md)
     transition_expiry_seconds: int = 14 * 24 * 3600  # a pending transition request expires
+    transition_sweep_seconds: float = 60.0  # how often serve closes expired requests; 0: never
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -104,6 +105,7 @@ _INT_FIELDS = {
     "webhooks_disable_after_dead",
 }
 _FLOAT_FIELDS = {
+    "transition_sweep_seconds",
     "webhooks_timeout_seconds",
     "webhooks_retry_base_seconds",
     "webhooks_retry_max_seconds",

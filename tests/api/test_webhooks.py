@@ -6,11 +6,9 @@ from __future__ import annotations
 import socket
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import anyio.from_thread
 import httpx
 import pytest
 from fastapi import FastAPI
@@ -22,6 +20,7 @@ from modelyard.domain.access import Role
 from modelyard.services.secretbox import SecretBox
 from modelyard.settings import Settings
 from tests import identity as make
+from tests.support import started
 from tests.webhook_support import Receiver, running_worker, settle
 
 API = "/api/v1"
@@ -267,16 +266,6 @@ def test_unknown_webhooks_and_deliveries_are_404(http: httpx.Client) -> None:
         404,
         "DELIVERY_NOT_FOUND",
     )
-
-
-@contextmanager
-def started(app: FastAPI) -> Iterator[None]:
-    """Run the app's lifespan (startup and shutdown), as a server does."""
-    with (
-        anyio.from_thread.start_blocking_portal() as portal,
-        portal.wrap_async_context_manager(app.router.lifespan_context(app)),
-    ):
-        yield
 
 
 def test_the_worker_runs_inside_the_app_and_stops_with_it(

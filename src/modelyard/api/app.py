@@ -42,6 +42,7 @@ from modelyard.db.engine import Database
 from modelyard.services.access_cache import AccessCache
 from modelyard.services.policy_file import server_policy
 from modelyard.services.secretbox import SecretBox
+from modelyard.services.sweeper import ExpirySweeper
 from modelyard.services.uploads import HashCache, Transfers
 from modelyard.services.worker import DeliveryWorker
 from modelyard.settings import Settings
@@ -72,7 +73,13 @@ def create_app(
         checkpoints = WalCheckpointer(database)
         if database.dialect == "sqlite":
             checkpoints.start()
+        sweeper = app.state.expiry_sweeper = ExpirySweeper(
+            database, settings.transition_sweep_seconds
+        )
+        if settings.transition_sweep_seconds > 0:
+            sweeper.start()
         yield
+        await anyio.to_thread.run_sync(sweeper.stop)
         if worker is not None:
             await anyio.to_thread.run_sync(worker.stop)
         await anyio.to_thread.run_sync(checkpoints.stop)
