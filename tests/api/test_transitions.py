@@ -108,8 +108,22 @@ def test_a_service_account_token_cannot_vote(app: FastAPI, gov: Database) -> Non
         assert t.status_code == 201, t.text
     with as_(app, gov, "fraud-ci") as ci:
         r = vote(ci, t.json()["id"], capacity="technical")
-    assert r.status_code in (403, 409)
-    assert code(r) in ("PERMISSION_DENIED", "SERVICE_ACCOUNT_NOT_ALLOWED")
+    assert (r.status_code, code(r)) == (409, "SERVICE_ACCOUNT_NOT_ALLOWED")
+
+
+def test_a_token_without_the_approve_scope_cannot_vote_over_http(
+    app: FastAPI, gov: Database
+) -> None:
+    model(gov, risk="low")
+    with as_(app, gov, "mia") as mia:
+        t = ask(mia).json()
+    with as_(app, gov, "tina", ["read:*"]) as reader:
+        refused = vote(reader, t["id"])
+        assert reader.get(f"{API}/transitions/{t['id']}").status_code == 200  # reading is fine
+    assert (refused.status_code, code(refused)) == (403, "PERMISSION_DENIED")
+    with as_(app, gov, "tina", ["read:*", "approve:*"]) as reviewer:
+        accepted = vote(reviewer, t["id"])
+    assert (accepted.status_code, accepted.json()["status"]) == (201, "applied")
 
 
 def test_contributors_cannot_request_and_outsiders_see_nothing(app: FastAPI, gov: Database) -> None:
