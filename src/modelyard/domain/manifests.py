@@ -38,6 +38,7 @@ MAX_SIZE = 2**63 - 1
 
 _MEDIA_TYPE_RE = re.compile(r"^[a-z0-9][a-z0-9!#$&^_.+-]{0,126}/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}$")
 _DRIVE_RE = re.compile(r"^[A-Za-z]:")
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # Unicode category Cc, exactly
 
 # Fixed on purpose: mimetypes.guess_type reads the host's tables, and two machines pushing the
 # same files must compute the same manifest digest.
@@ -114,7 +115,7 @@ def check_artifact_path(path: object) -> str:
     """The NFC form of ``path`` if it is a valid artifact path, else ARTIFACT_PATH_INVALID."""
     if not isinstance(path, str) or not path:
         raise _invalid_path(path, "a path is a non-empty string")
-    if any(unicodedata.category(c) == "Cc" for c in path):
+    if _CONTROL_RE.search(path):
         raise _invalid_path(path, "NUL and other control characters are not allowed")
     if "\\" in path:
         raise _invalid_path(path, "backslashes are not allowed; separate directories with /")

@@ -26,13 +26,15 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
+from typing import cast
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import Table, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from modelyard.blobs import BlobStore, Staged
 from modelyard.db.engine import Database
+from modelyard.db.prepared import Prepared
 from modelyard.db.tables import BlobRow, UploadRow
 from modelyard.db.types import utcnow
 from modelyard.domain.digests import check_digest
@@ -42,6 +44,7 @@ from modelyard.domain.transfers import Blob
 MAX_MISSING_QUERY = 10_000
 _BATCH = 500  # digests per IN (...) list
 _INSERT_RETRIES = 3
+_INSERT_BLOBS = Prepared(insert(cast(Table, BlobRow.__table__)))
 
 
 def batches(items: list[str], size: int = _BATCH) -> Iterator[list[str]]:
@@ -223,13 +226,21 @@ def _record_batch_locked(
         if not fresh[digest] and store.stat(digest) is None:
             raise _collected(digest)
         if row is None:
-            new.append({"digest": digest, "size": size, "created_at": now, "last_seen_at": now})
+            new.append(
+                {
+                    "digest": digest,
+                    "size": size,
+                    "created_at": now,
+                    "last_seen_at": now,
+                    "condemned_at": None,
+                }
+            )
         else:
             row.condemned_at = None
             row.last_seen_at = now
     s.flush()
-    if new:  # one multi-row insert; takes the keys: a concurrent inserter waits, then retries
-        s.execute(insert(BlobRow), new)
+    # One executemany beneath the ORM; takes the keys: a concurrent inserter waits, retries.
+    _INSERT_BLOBS.run_many(s, new)
 
 
 def _collected(digest: str) -> ConflictError:

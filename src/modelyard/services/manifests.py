@@ -11,11 +11,13 @@ is the last line of defence. On SQLite writers are serialised and the same holds
 from __future__ import annotations
 
 import uuid
+from typing import cast
 
-from sqlalchemy import insert, select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 
 from modelyard.db.engine import Database
+from modelyard.db.prepared import Prepared
 from modelyard.db.tables import ArtifactRow, BlobRow, VersionRow
 from modelyard.domain.errors import InvalidInputError, NotFoundError
 from modelyard.domain.manifests import Artifact, Manifest
@@ -25,6 +27,9 @@ from modelyard.services.blobs import batches
 from modelyard.services.lookup import model_row, version_row
 
 _SHOWN = 50  # at most this many offending digests or paths in an error's details
+# One executemany beneath SQLAlchemy's ORM bulk path, which cost about 0.1 ms per row (a
+# manifest of 2,000 files: a fifth of the server CPU of pushing them).
+_INSERT_ARTIFACTS = Prepared(insert(cast(Table, ArtifactRow.__table__)))
 
 
 def attach(s: Session, version_id: uuid.UUID, manifest: Manifest) -> None:
@@ -45,8 +50,7 @@ def attach(s: Session, version_id: uuid.UUID, manifest: Manifest) -> None:
             paths=wrong[:_SHOWN],
         )
     rows = [{"version_id": version_id, **a.to_dict()} for a in manifest.artifacts]
-    if rows:
-        s.execute(insert(ArtifactRow), rows)
+    _INSERT_ARTIFACTS.run_many(s, rows)
 
 
 def _held_sizes(s: Session, digests: list[str]) -> dict[str, int]:
