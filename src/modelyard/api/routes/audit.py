@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
@@ -81,6 +81,9 @@ def _filter(
     return svc.AuditFilter(action, actor, target, namespace, since, until)
 
 
+Filter = Annotated[svc.AuditFilter, Depends(_filter)]
+
+
 async def _may_read(request: Request, db: Database, who: Principal, f: svc.AuditFilter) -> None:
     if who.is_admin and who.has_global("read"):
         return
@@ -99,19 +102,13 @@ async def list_events(
     request: Request,
     db: Db,
     who: Caller,
-    action: Text = None,
-    actor: Text = None,
-    target: Text = None,
-    namespace: Annotated[str | None, Query(max_length=64)] = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    f: Filter,
     order: Literal["newest", "oldest"] = "newest",
     page_size: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
     page_token: Annotated[str | None, Query(max_length=4096)] = None,
 ) -> AuditPageOut:
     """Events matching every filter given. ``action`` and ``target`` match exactly, or by
     prefix when they end in ``*`` (``transition.*``). Newest first unless ``order=oldest``."""
-    f = _filter(action, actor, target, namespace, since, until)
     await _may_read(request, db, who, f)
     events, token = await run(db, svc.list_events, db, f, page_size, page_token, order == "newest")
     return AuditPageOut(events=[AuditEventOut(**e) for e in events], next_page_token=token)
@@ -131,17 +128,11 @@ async def export(
     request: Request,
     db: Db,
     who: Caller,
-    action: Text = None,
-    actor: Text = None,
-    target: Text = None,
-    namespace: Annotated[str | None, Query(max_length=64)] = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    f: Filter,
     format: Literal["jsonl", "csv"] = "jsonl",
 ) -> StreamingResponse:
     """Every matching event, oldest first, streamed. A whole JSONL export (no filter) can be
     verified offline: ``modelyard audit verify --file export.jsonl``."""
-    f = _filter(action, actor, target, namespace, since, until)
     await _may_read(request, db, who, f)
     render = svc.export_jsonl if format == "jsonl" else svc.export_csv
     lines: Iterator[str] = render(svc.iter_events(db, f))
