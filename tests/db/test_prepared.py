@@ -129,3 +129,33 @@ def test_a_session_that_runs_two_transactions_runs_each_statement_in_its_own(
         s.rollback()
     with db.read() as s:
         assert s.scalars(select(NS.c.name)).all() == ["kept"]
+
+
+def test_first_is_a_row_named_as_the_columns_or_none(db: Database) -> None:
+    ns = _namespace("team")
+    with db.write() as s:
+        Prepared(insert(NS)).run(s, ns)
+    stmt = Prepared(select(NS.c.id, NS.c.created_at).where(NS.c.name == bindparam("name")))
+    with db.read() as s:
+        core = s.execute(stmt.statement, {"name": "team"}).first()
+        row = stmt.first(s, {"name": "team"})
+        assert stmt.first(s, {"name": "nobody"}) is None
+    assert row is not None
+    assert core is not None
+    assert (row.id, row.created_at) == (core.id, core.created_at) == (ns["id"], AT)
+
+
+def test_a_snapshot_reads_committed_rows(db: Database) -> None:
+    """``Database.snapshot``: prepared reads on a pooled connection without a Session, rolled
+    back at the end, the connection back in the pool for the next."""
+    names = Prepared(select(NS.c.name).where(NS.c.name == bindparam("name")))
+    with db.snapshot() as snap:
+        assert names.first(snap, {"name": "team"}) is None
+    with db.write() as s:
+        Prepared(insert(NS)).run(s, _namespace("team"))
+    for _ in range(3):
+        with db.snapshot() as snap:
+            assert names.rows(snap, {"name": "team"}) == [("team",)]
+    with db.snapshot() as snap, db.write() as s:  # a snapshot does not hold writers up
+        Prepared(insert(NS)).run(s, _namespace("other"))
+        assert names.first(snap, {"name": "team"}) == ("team",)

@@ -8,10 +8,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
+from unittest.mock import patch
 
 from sqlalchemy import event
 
 from modelyard.db.engine import Database
+from modelyard.db.prepared import Prepared
 from modelyard.domain.lineage import Upstream
 from modelyard.services import references, search, versions
 from tests import factories as make
@@ -19,15 +21,25 @@ from tests import factories as make
 
 @contextmanager
 def selects(db: Database) -> Iterator[list[str]]:
+    """The SELECTs run meanwhile, through SQLAlchemy or as ``Prepared`` statements (which
+    SQLAlchemy's cursor events do not see)."""
     seen: list[str] = []
 
     def log(conn: Any, cursor: Any, sql: str, *args: Any) -> None:
         if sql.lstrip().upper().startswith(("SELECT", "WITH")):
             seen.append(sql)
 
+    prepared = Prepared._execute
+
+    def logged(self: Prepared, session: Any, params: Any, many: bool) -> Any:
+        plan, cursor = prepared(self, session, params, many)
+        log(None, cursor, plan.sql)
+        return plan, cursor
+
     event.listen(db.engine, "before_cursor_execute", log)
     try:
-        yield seen
+        with patch.object(Prepared, "_execute", logged):
+            yield seen
     finally:
         event.remove(db.engine, "before_cursor_execute", log)
 

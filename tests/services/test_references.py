@@ -7,6 +7,7 @@ import pytest
 from modelyard.db.engine import Database
 from modelyard.db.tables import VersionRow
 from modelyard.domain.errors import InvalidInputError, NotFoundError
+from modelyard.domain.lineage import Upstream
 from modelyard.services import models, references, versions
 from tests import factories
 from tests.factories import ACTOR
@@ -107,3 +108,19 @@ def test_malformed_reference_is_refused_before_the_database(db: Database, refere
     with pytest.raises(InvalidInputError) as info:
         references.resolve(db, reference)
     assert info.value.code == "REFERENCE_INVALID"
+
+
+@pytest.mark.usefixtures("fraud")
+def test_resolve_gives_the_record_a_full_read_gives(db: Database) -> None:
+    """The one prepared read of the common case and the full read (a version with upstream
+    links, whose inherited data needs more queries) give the same records as get_version."""
+    derived = versions.create_version(
+        db, ACTOR, "team", "fraud", "d", {"k": "v"}, upstream=Upstream(("team/fraud@1",), ())
+    )
+    for number in (1, 2, derived.version):
+        assert references.resolve(db, f"team/fraud@{number}") == versions.get_version(
+            db, "team", "fraud", number
+        )
+    assert references.resolve(db, "team/fraud@champion") == versions.get_version(
+        db, "team", "fraud", 2
+    )

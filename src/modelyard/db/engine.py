@@ -25,6 +25,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from modelyard.db import audit
+from modelyard.db.prepared import Snapshot
 from modelyard.domain.errors import ConflictError, UnavailableError
 
 _WRITE = "modelyard_write"
@@ -115,6 +116,26 @@ class Database:
         with self._writer, _unavailable_as_503(), self._write() as session, session.begin():
             yield session
             audit.flush(session)
+
+    @contextmanager
+    def snapshot(self) -> Iterator[Snapshot]:
+        """A read transaction on a pooled DBAPI connection, for look-ups made only of
+        ``Prepared`` statements: a Session's set-up and tear-down around one indexed read cost
+        more than the read. Rolled back (by the pool) when the block ends."""
+        broken = self.engine.dialect.loaded_dbapi.OperationalError
+        with _unavailable_as_503():
+            try:
+                conn = self.engine.raw_connection()
+            except broken as exc:  # a refused connection comes straight from the driver
+                raise _unreachable() from exc
+            try:
+                dbapi = conn.driver_connection
+                assert dbapi is not None
+                if self.dialect == "sqlite":  # autocommit mode (see _on_connect): begin here
+                    dbapi.execute("BEGIN")
+                yield Snapshot(self.engine.dialect, dbapi)
+            finally:
+                conn.close()  # back to the pool, which rolls back
 
     def peek(self, statement: Select[Any]) -> Any:
         """The first column of the first row of a statement without parameters, or ``None``.

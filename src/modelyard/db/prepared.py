@@ -18,6 +18,7 @@ column an insert needs).
 
 from __future__ import annotations
 
+from collections import namedtuple
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -42,6 +43,7 @@ class _Plan:
     processors: tuple[Processor | None, ...]
     literals: Mapping[str, Any]  # binds with values of their own (``counter + 1``)
     results: tuple[Processor | None, ...]
+    row_type: Any  # a namedtuple of the result columns' names
 
 
 class Prepared:
@@ -51,7 +53,17 @@ class Prepared:
         self.statement = statement
         self._plans: dict[tuple[str, tuple[str, ...]], _Plan] = {}
 
-    def rows(self, session: Session, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+    def first(self, session: Session | Snapshot, params: Mapping[str, Any]) -> Any:
+        """The first row as a named tuple (attributes named as the statement's columns, as a
+        Core row's are), or ``None``."""
+        plan, cursor = self._execute(session, [params], many=False)
+        try:
+            row = cursor.fetchone()
+        finally:
+            cursor.close()
+        return None if row is None else plan.row_type._make(_processed(row, plan.results))
+
+    def rows(self, session: Session | Snapshot, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
         plan, cursor = self._execute(session, [params], many=False)
         try:
             return [_processed(row, plan.results) for row in cursor.fetchall()]
@@ -66,7 +78,7 @@ class Prepared:
             self._execute(session, params, many=True)[1].close()
 
     def _execute(
-        self, session: Session, params: Sequence[Mapping[str, Any]], many: bool
+        self, session: Session | Snapshot, params: Sequence[Mapping[str, Any]], many: bool
     ) -> tuple[_Plan, Any]:
         dialect, dbapi = _connection_of(session)
         plan = self._plan(dialect, tuple(params[0]))
@@ -92,13 +104,24 @@ class Prepared:
         return plan
 
 
+@dataclass(frozen=True)
+class Snapshot:
+    """A read-only transaction on a DBAPI connection, without a Session (``Database.snapshot``):
+    for look-ups made only of ``Prepared`` statements."""
+
+    dialect: Dialect
+    dbapi: Any
+
+
 _CONNECTION = "modelyard.prepared.connection"
 
 
-def _connection_of(session: Session) -> tuple[Dialect, Any]:
+def _connection_of(session: Session | Snapshot) -> tuple[Dialect, Any]:
     """The dialect and DBAPI connection of the session's current transaction (begun if need
     be), kept in ``session.info`` for the transaction's further statements: asking the session
     each time costs more than the statement."""
+    if isinstance(session, Snapshot):
+        return session.dialect, session.dbapi
     held = session.info.get(_CONNECTION)
     transaction = session.get_transaction()
     if held is not None and transaction is not None and held[0] is transaction:
@@ -132,6 +155,7 @@ def _make_plan(statement: Statement, dialect: Dialect, keys: tuple[str, ...]) ->
         results=tuple(
             c.type._cached_result_processor(dialect, None) for c in statement.exported_columns
         ),
+        row_type=namedtuple("Row", [str(c.key) for c in statement.exported_columns], rename=True),
     )
 
 

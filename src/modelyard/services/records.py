@@ -85,6 +85,13 @@ def version_records(session: Session, rows: Sequence[tuple[Any, str]]) -> list[V
     return [_version(v, risk, tags[v.id], aliases[v.id], inherited.get(v.id)) for v, risk in rows]
 
 
+def version_record(row: Any) -> Version:
+    """The record of a Core row selected with ``queries.VERSION_EXTRAS`` and the model's
+    ``risk_level``, of a version without upstream links (nothing to inherit: no query)."""
+    assert not row.has_upstream
+    return _version(row, row.risk_level, row.tags_json or {}, sorted(row.aliases_json or ()))
+
+
 def _with_extras(session: Session, rows: Sequence[tuple[Any, str]]) -> list[Version]:
     upstream = [v.id for v, _ in rows if v.has_upstream]
     inherited = inheritance.inherited(session, upstream) if upstream else {}
