@@ -5,6 +5,7 @@
     ├── sha256/ab/<64 hex>            verified blobs (same fan-out as the server's layout)
     ├── partial/<64 hex>              a download in progress; the next pull resumes it (Range)
     ├── partial/batch-<id>/<64 hex>   the small blobs of one batch download, while it runs
+    ├── partial/<64 hex>.received     for a big one: how many of its bytes were received
     └── digests.sqlite                file digests by (path, size, mtime, ctime, inode), so a
                                       re-push of unchanged files does not read them again;
                                       and each cached blob's (size, mtime, inode) when cached

@@ -7,6 +7,14 @@ blob whose digest matches moves into the cache; a mismatch deletes the partial f
 a destination file is never half-written: a blob just downloaded is hard-linked there (its
 bytes are written to disk once), a blob from an earlier pull or a second file with the same
 bytes is copied (so no two of the user's files share one inode).
+
+A big blob's partial file is given its full length before the first byte is written, so that
+a helper thread can have the kernel fill the page cache ahead of the writer (``_Prefault``):
+on a virtual machine whose free memory went back to the host, a page touched for the first
+time costs a fault in the host, and a 1 GiB write spent most of its time there, on the thread
+that also reads the socket. The number of bytes really received is then kept next to it in
+``partial/<hex>.received`` (the file's length says nothing until the end); a partial file
+without one (a small blob's, an older client's) has received exactly its length.
 """
 
 from __future__ import annotations
@@ -14,6 +22,8 @@ from __future__ import annotations
 import itertools
 import os
 import shutil
+import sys
+import threading
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -32,6 +42,9 @@ from modelyard.domain.manifests import Artifact
 
 DIRECT_MIN = 8 * 1024 * 1024  # blobs this big get a connection of their own (_bodies.py)
 BUFFER = 4 * 1024 * 1024  # bytes read, hashed and written at a time
+PREFAULT_STEP = 2 * 1024 * 1024  # page cache filled ahead of the writer this much at a time
+PREFAULT_AHEAD = 64 * 1024 * 1024  # ... and at most this far ahead of it
+RECEIVED_WIDTH = 20  # digits of the count in partial/<hex>.received (rewritten in place)
 
 
 class DigestMismatch(ClientError):
@@ -57,8 +70,10 @@ class Downloader:
             advance(size)
             return self.cache.blob(digest), False
         hasher = with_retries(lambda: self._resume(digest, size, advance))
+        part = self.cache.partial(digest)
+        _received_path(part).unlink(missing_ok=True)
         if hasher.size != size or not same_digest(hasher.digest, digest):
-            self.cache.partial(digest).unlink(missing_ok=True)
+            part.unlink(missing_ok=True)
             raise DigestMismatch(
                 f"downloaded {hasher.size} bytes hashing to {hasher.digest}, "
                 f"expected {size} bytes of {digest}",
@@ -125,7 +140,7 @@ class Downloader:
     def _resume(self, digest: str, size: int, advance: Advance) -> Hasher:
         """Bring the partial file to ``size`` bytes; returns the hash of all of it."""
         part = self.cache.partial(digest)
-        offset = part.stat().st_size if part.exists() else 0
+        offset = _received(part)
         if offset > size:
             offset = 0
         hasher = _hash_prefix(part, offset)
@@ -143,10 +158,11 @@ class Downloader:
                 advance(-offset)
                 hasher, offset = Hasher(), 0
             f.seek(offset)
-            f.truncate()
+            f.truncate()  # whatever lies past ``offset`` was never received
             if big:
-                _copy_big(body, f, hasher, advance)
+                _copy_big(body, f, hasher, advance, _Received(part, offset), size)
             else:
+                _received_path(part).unlink(missing_ok=True)  # the length tells again
                 _copy(body, f, hasher, advance, size - offset)
         return hasher
 
@@ -159,27 +175,128 @@ def _copy(body: Body, f: BinaryIO, hasher: Hasher, advance: Advance, size: int) 
         advance(n)
 
 
-def _copy_big(body: Body, f: BinaryIO, hasher: Hasher, advance: Advance) -> None:
+def _copy_big(
+    body: Body, f: BinaryIO, hasher: Hasher, advance: Advance, received: _Received, size: int
+) -> None:
     """Body to file, hashed on the way. Reading, hashing and writing overlap: the hash of one
     buffer runs on a helper thread while the next is read and this one written (SHA-256, reads
-    and writes all release the GIL). A buffer is reused only once its hash is done."""
+    and writes all release the GIL). A buffer is reused only once its hash is done. The file
+    has its full ``size`` from the start, its page cache filled ahead by ``_Prefault``, and
+    ``received`` counts what was written; a transfer cut off leaves the file that long."""
     buffers = [memoryview(bytearray(BUFFER)) for _ in range(2)]
     hashed: list[Future[None] | None] = [None, None]
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="hash") as pool:
-        for turn in itertools.count():
-            i = turn % 2
-            if (pending := hashed[i]) is not None:
-                pending.result()
-            n = _fill(body, buffers[i])
-            if n == 0:
-                break
-            piece = buffers[i][:n]
-            hashed[i] = pool.submit(hasher.update, piece)
-            f.write(piece)
-            advance(n)
-        for pending in hashed:
-            if pending is not None:
-                pending.result()
+    f.truncate(size)
+    received.save()
+    try:
+        with (
+            _Prefault(f.fileno(), received.count, size) as prefault,
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="hash") as pool,
+        ):
+            for turn in itertools.count():
+                i = turn % 2
+                if (pending := hashed[i]) is not None:
+                    pending.result()
+                n = _fill(body, buffers[i])
+                if n == 0:
+                    break
+                piece = buffers[i][:n]
+                hashed[i] = pool.submit(hasher.update, piece)
+                f.write(piece)
+                received.add(n)
+                prefault.written(received.count)
+                advance(n)
+            for pending in hashed:
+                if pending is not None:
+                    pending.result()
+    finally:
+        received.close()
+        if received.count != size:
+            f.truncate(received.count)
+
+
+class _Received:
+    """The count of bytes a partial file really holds, in ``<partial>.received``."""
+
+    def __init__(self, part: Path, count: int) -> None:
+        self.count = count
+        self._fd = os.open(_received_path(part), os.O_WRONLY | os.O_CREAT, 0o644)
+
+    def add(self, n: int) -> None:
+        self.count += n
+        self.save()
+
+    def save(self) -> None:
+        # One write of a fixed width in place: a process killed at any point leaves either
+        # the old count or the new one, and never more than the bytes written before it.
+        os.pwrite(self._fd, str(self.count).zfill(RECEIVED_WIDTH).encode(), 0)
+
+    def close(self) -> None:
+        os.close(self._fd)
+
+
+def _received_path(part: Path) -> Path:
+    return part.with_name(part.name + ".received")
+
+
+def _received(part: Path) -> int:
+    """How many bytes of ``part`` were received (0 when there is none)."""
+    try:
+        length = part.stat().st_size
+    except FileNotFoundError:
+        return 0
+    try:
+        text = _received_path(part).read_text()
+    except FileNotFoundError:
+        return length
+    return min(length, int(text)) if text.isdigit() else 0
+
+
+class _Prefault:
+    """A helper thread that has the kernel fill the page cache of ``[start, size)`` of a file
+    (readahead of its not yet written, sparse part: pages of zeros, no I/O) a little ahead of
+    the writer, so that the writer's ``write`` finds its pages there. Linux only: elsewhere
+    (no ``posix_fadvise``) it does nothing and the writer fills them itself."""
+
+    def __init__(self, fd: int, start: int, size: int) -> None:
+        self._fd, self._next, self._size = fd, start, size
+        self._written = start
+        self._stop = False
+        self._ready = threading.Condition()
+        self._thread: threading.Thread | None = None
+        if sys.platform == "linux" and hasattr(os, "posix_fadvise") and start < size:
+            self._thread = threading.Thread(target=self._run, name="prefault", daemon=True)
+
+    def __enter__(self) -> _Prefault:
+        if self._thread is not None:
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._thread is not None:
+            with self._ready:
+                self._stop = True
+                self._ready.notify()
+            self._thread.join()
+
+    def written(self, count: int) -> None:
+        if self._thread is not None:
+            with self._ready:
+                self._written = count
+                self._ready.notify()
+
+    def _run(self) -> None:
+        while self._next < self._size:
+            with self._ready:
+                while not self._stop and self._next >= self._written + PREFAULT_AHEAD:
+                    self._ready.wait()
+                if self._stop:
+                    return
+            n = min(PREFAULT_STEP, self._size - self._next)
+            try:
+                os.posix_fadvise(self._fd, self._next, n, os.POSIX_FADV_WILLNEED)
+            except OSError:  # only ever a hint
+                return
+            self._next += n
 
 
 def _fill(body: Body, buffer: memoryview) -> int:
