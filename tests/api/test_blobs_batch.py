@@ -10,10 +10,12 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from modelyard.api.routes import blobs as blobs_route
 from modelyard.db.engine import Database
 from modelyard.domain.access import Role
 from modelyard.domain.batches import END, member_header, padding, read_batch
 from modelyard.domain.digests import EMPTY_DIGEST, digest_of
+from modelyard.domain.transfers import Blob
 from modelyard.services import blobs as blob_service
 from modelyard.services import denials, uploads
 from tests import identity
@@ -172,6 +174,21 @@ def test_fetch_sends_the_blobs_asked_for_as_a_tar_stream_in_order(http: httpx.Cl
     assert members == [(digests[2], blobs[2]), (digests[0], blobs[0]), (digests[1], b"")]
     with tarfile.open(fileobj=io.BytesIO(r.content)) as tar:  # any tar reader reads it
         assert tar.extractfile(digests[0]).read() == blobs[0]  # type: ignore[union-attr]
+
+
+def test_fetch_streams_many_small_blobs_in_pieces_of_about_a_mebibyte(
+    app: FastAPI, http: httpx.Client
+) -> None:
+    blobs = [os.urandom(10_000 + i) for i in range(300)]  # about 3 MB
+    r = http.post(BATCH, content=batch_body(blobs), headers={"Content-Type": "application/x-tar"})
+    assert r.status_code == 200, r.text
+    wanted = [Blob(digest_of(b), len(b)) for b in blobs]
+    pieces = list(blobs_route._tar_of(app.state.transfers, wanted))
+    total = sum(len(p) for p in pieces)
+    assert len(pieces) == total // blobs_route.FETCH_PIECE + 1  # not 3 pieces for each blob
+    assert all(len(p) >= blobs_route.FETCH_PIECE for p in pieces[:-1])
+    members = [(m.digest, b"".join(m.chunks)) for m in read_batch(pieces)]
+    assert members == [(digest_of(b), b) for b in blobs]
 
 
 def test_fetch_of_a_blob_the_server_lacks_is_404_for_the_whole_request(

@@ -74,10 +74,9 @@ def manifest_of(s: Session, version: VersionRow) -> Manifest:
             f"{reference} was created without files",
             reference=reference,
         )
-    rows = s.scalars(select(ArtifactRow).where(ArtifactRow.version_id == version.id))
-    artifacts = sorted(
-        (Artifact(r.path, r.size, r.digest, r.media_type) for r in rows), key=lambda a: a.path
-    )
+    columns = (ArtifactRow.path, ArtifactRow.size, ArtifactRow.digest, ArtifactRow.media_type)
+    rows = s.execute(select(*columns).where(ArtifactRow.version_id == version.id))
+    artifacts = sorted((Artifact(*row) for row in rows), key=lambda a: a.path)
     manifest = Manifest(tuple(artifacts))
     # The rows never change, so this can only fail on a bug or a hand-edited database.
     assert manifest.digest == version.manifest_digest, f"manifest of {version.id} drifted"
