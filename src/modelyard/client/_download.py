@@ -42,7 +42,9 @@ from modelyard.domain.manifests import Artifact
 
 DIRECT_MIN = 8 * 1024 * 1024  # blobs this big get a connection of their own (_bodies.py)
 BUFFER = 4 * 1024 * 1024  # bytes read, hashed and written at a time
-PREFAULT_STEP = 2 * 1024 * 1024  # page cache filled ahead of the writer this much at a time
+# Page cache filled ahead of the writer this much at a time: a readahead hint is cut to the
+# device's readahead window (read_ahead_kb, or its largest I/O), often 128 KiB.
+PREFAULT_STEP = 128 * 1024
 PREFAULT_AHEAD = 64 * 1024 * 1024  # ... and at most this far ahead of it
 RECEIVED_WIDTH = 20  # digits of the count in partial/<hex>.received (rewritten in place)
 
