@@ -35,7 +35,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 BUFFER = 4 * 1024 * 1024
-STEP = 128 * 1024  # as the SDK (client/_download.py)
+STEP = 2 * 1024 * 1024  # as the SDK (client/_download.py)
 AHEAD = 64 * 1024 * 1024
 
 
