@@ -58,11 +58,13 @@ def test_a_killed_big_pull_resumes_from_the_count_received_not_the_file_length(
 
 
 class Cut(httpx.BaseTransport):
-    """Cuts the first blob body off after ``after`` bytes, as a dropped connection would."""
+    """Cuts the first blob body off after ``after`` bytes, as a dropped connection would;
+    ``watched``'s length just before the cut goes to ``lengths``."""
 
-    def __init__(self, inner: httpx.BaseTransport, after: int) -> None:
-        self.inner, self.after = inner, after
+    def __init__(self, inner: httpx.BaseTransport, after: int, watched: Path | None = None) -> None:
+        self.inner, self.after, self.watched = inner, after, watched
         self.ranges: list[str | None] = []
+        self.lengths: list[int] = []
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         response = self.inner.handle_request(request)
@@ -72,10 +74,13 @@ class Cut(httpx.BaseTransport):
         if len(self.ranges) > 1:
             return response
         body = response.read()[: self.after]
+        cut = self
 
         class Broken(httpx.SyncByteStream):
             def __iter__(self) -> Iterator[bytes]:
                 yield body
+                if cut.watched is not None:
+                    cut.lengths.append(cut.watched.stat().st_size)
                 raise httpx.ReadError("connection reset", request=request)
 
         return httpx.Response(response.status_code, headers=response.headers, stream=Broken())
@@ -108,6 +113,29 @@ def test_a_cut_off_big_download_keeps_what_was_written_and_resumes_there(
     # 3 whole buffers of 10,000 were written; the half-filled fourth was not: the file is cut
     # back to them (not left at its full length) and the count says the same.
     assert seen == [(30_000, "30000".zfill(20))]
+    assert cut.ranges == [None, "bytes=30000-"]
+
+
+@pytest.mark.parametrize("prefault", [True, False])
+def test_the_partial_file_has_its_full_length_only_where_its_page_cache_is_filled_ahead(
+    sdk: Client,
+    app: FastAPI,
+    tmp_path: Path,
+    admin_token: str,
+    monkeypatch: pytest.MonkeyPatch,
+    prefault: bool,
+) -> None:
+    data = os.urandom(BIG)
+    partial = pushed(sdk, tmp_path, data)
+    monkeypatch.setattr(_download, "PREFAULT", prefault)
+    monkeypatch.setattr(_upload, "BACKOFF", 0)
+    with sync_transport(app) as inner:
+        cut = Cut(inner, 35_000, watched=partial)
+        with Client("http://modelyard.test", token=admin_token, transport=cut) as c:
+            out = c.pull("team/m", tmp_path / "out", cache_dir=tmp_path / "pulls")
+    assert (out / "w.bin").read_bytes() == data
+    # Elsewhere (no readahead hints) nothing gains from a long sparse file: it grows as written.
+    assert cut.lengths == [BIG if prefault else 30_000]
     assert cut.ranges == [None, "bytes=30000-"]
 
 

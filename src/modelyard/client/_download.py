@@ -8,13 +8,13 @@ a destination file is never half-written: a blob just downloaded is hard-linked 
 bytes are written to disk once), a blob from an earlier pull or a second file with the same
 bytes is copied (so no two of the user's files share one inode).
 
-A big blob's partial file is given its full length before the first byte is written, so that
-a helper thread can have the kernel fill the page cache ahead of the writer (``_Prefault``):
-on a virtual machine whose free memory went back to the host, a page touched for the first
-time costs a fault in the host, and a 1 GiB write spent most of its time there, on the thread
-that also reads the socket. The number of bytes really received is then kept next to it in
-``partial/<hex>.received`` (the file's length says nothing until the end); a partial file
-without one (a small blob's, an older client's) has received exactly its length.
+On Linux, a big blob's partial file is given its full length before the first byte is
+written, so that a helper thread can have the kernel fill its page cache ahead of the writer
+(``_Prefault``): on a virtual machine whose free memory went back to the host, a page touched
+for the first time costs a fault in the host, and a 1 GiB write spent most of its time there,
+on the thread that also reads the socket. The number of bytes really received is kept next to
+it in ``partial/<hex>.received`` (the file's length says nothing until the end); a partial
+file without one (a small blob's, an older client's) has received exactly its length.
 """
 
 from __future__ import annotations
@@ -48,6 +48,7 @@ BUFFER = 4 * 1024 * 1024  # bytes read, hashed and written at a time
 # hint is a trip through the GIL, and 128 KiB steps (8,192 per GiB) cost more than they saved.
 PREFAULT_STEP = 2 * 1024 * 1024
 PREFAULT_AHEAD = 64 * 1024 * 1024  # ... and at most this far ahead of it
+PREFAULT = sys.platform == "linux" and hasattr(os, "posix_fadvise")
 RECEIVED_WIDTH = 20  # digits of the count in partial/<hex>.received (rewritten in place)
 
 
@@ -189,7 +190,8 @@ def _copy_big(
     ``received`` counts what was written; a transfer cut off leaves the file that long."""
     buffers = [memoryview(bytearray(BUFFER)) for _ in range(2)]
     hashed: list[Future[None] | None] = [None, None]
-    f.truncate(size)
+    if PREFAULT:  # elsewhere nothing fills it ahead: the file grows as it is written
+        f.truncate(size)
     received.save()
     try:
         with (
@@ -267,7 +269,7 @@ class _Prefault:
         self._stop = False
         self._ready = threading.Condition()
         self._thread: threading.Thread | None = None
-        if sys.platform == "linux" and hasattr(os, "posix_fadvise") and start < size:
+        if PREFAULT and start < size:
             self._thread = threading.Thread(target=self._run, name="prefault", daemon=True)
 
     def __enter__(self) -> _Prefault:
