@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -17,9 +18,11 @@ from modelyard.client import (
     InvalidInputError,
     NotFoundError,
     UnsafePath,
+    _transfer,
     _upload,
 )
 from modelyard.client._cache import LocalCache
+from modelyard.domain.batches import read_batch
 from modelyard.domain.digests import digest_of
 from tests.support import sync_transport
 
@@ -142,6 +145,31 @@ def test_many_small_files_go_in_few_batches_that_survive_dropped_connections(
     sdk.push(tree(tmp_path / "src", files), "team/m", cache_dir=tmp_path / "c", workers=1)
     assert wire.paths["POST /api/v1/blobs/batch"] == 3 + 1
     assert wire.seen["PUT"] == wire.seen["PATCH"] == 0
+    assert read_tree(sdk.pull("team/m@1", tmp_path / "out", cache_dir=tmp_path / "c2")) == files
+
+
+def test_small_files_are_sent_a_batch_at_a_time_as_they_are_hashed(
+    sdk: Client, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_upload, "BATCH_BLOBS", 40)
+    files = {f"shard-{i:03d}.bin": os.urandom(1000 + i) for i in range(100)}
+    files["shard-099.bin"] = files["shard-000.bin"]  # the same bytes in the first and last batch
+    events: list[tuple[str, int]] = []
+    hash_file, upload_batch = _transfer.hash_file, _upload.Uploader.upload_batch
+
+    def hashing(path: Path, advance: Callable[[int], None]) -> str:
+        events.append(("hash", 1))
+        return hash_file(path, advance)
+
+    def sending(self: _upload.Uploader, members: list[_upload.Source], advance: Any) -> None:
+        events.append(("batch", len(members)))
+        upload_batch(self, members, advance)
+
+    monkeypatch.setattr(_transfer, "hash_file", hashing)
+    monkeypatch.setattr(_upload.Uploader, "upload_batch", sending)
+    sdk.push(tree(tmp_path / "src", files), "team/m", cache_dir=tmp_path / "c", workers=1)
+    assert events.index(("batch", 40)) == 40  # right after its 40 files, before the others
+    assert [e for e in events if e[0] == "batch"] == [("batch", 40), ("batch", 40), ("batch", 19)]
     assert read_tree(sdk.pull("team/m@1", tmp_path / "out", cache_dir=tmp_path / "c2")) == files
 
 
@@ -320,3 +348,20 @@ def test_push_to_an_unknown_model_sends_no_bytes(
         sdk.push(tmp_path / "w.bin", "team/nope", cache_dir=tmp_path / "c")
     assert err.value.code == "MODEL_NOT_FOUND"
     assert wire.seen["PUT"] == wire.seen["POST"] == 0
+
+
+def test_a_batch_body_goes_out_in_pieces_of_about_a_mebibyte(tmp_path: Path) -> None:
+    blobs = [os.urandom(10_000 + i) for i in range(300)]  # about 3 MB
+    members = []
+    for i, data in enumerate(blobs):
+        (tmp_path / f"f{i}").write_bytes(data)
+        members.append((digest_of(data), tmp_path / f"f{i}", len(data)))
+    counted: list[int] = []
+    body = _upload._Batch(members, counted.append)
+    pieces = list(body)
+    assert len(pieces) == sum(map(len, pieces)) // _upload.PIECE + 1  # not 3 for each file
+    assert sum(map(len, pieces)) == body.length
+    assert sum(counted) == body.sent == sum(map(len, blobs))
+    assert [(m.digest, b"".join(m.chunks)) for m in read_batch(pieces)] == [
+        (digest_of(b), b) for b in blobs
+    ]

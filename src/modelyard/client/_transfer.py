@@ -2,13 +2,15 @@
 
 push:  hash the files (in parallel; digests of unchanged files come from the local cache)
        -> ask which blobs the server lacks -> upload only those (in parallel, big ones in
-       resumable chunks) -> create the version with the manifest.
+       resumable chunks) -> create the version with the manifest. Small files go through
+       these steps a batch at a time, so hashing overlaps sending.
 pull:  fetch the manifest by reference (its digest checked) -> fetch each blob the local cache
        lacks (in parallel, resumable with Range, every digest verified) -> copy files out.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -33,7 +35,7 @@ from modelyard.client._upload import (
     hash_file,
     local_files,
 )
-from modelyard.domain.digests import digest_of, same_digest
+from modelyard.domain.digests import EMPTY_DIGEST, digest_of, same_digest
 from modelyard.domain.errors import InvalidInputError
 from modelyard.domain.manifests import (
     Artifact,
@@ -99,11 +101,10 @@ class TransferMixin:
             _cache(cache_dir) as cache,
             reporter(progress) as bars,
         ):
-            hashed = self._hash(files, cache, bars, workers)
+            uploader = Uploader(self._http, chunk_size)
+            hashed = self._hash_and_send(files, cache, bars, workers, uploader)
             manifest = build_manifest(a for a, _ in hashed)
             sources = {a.digest: (file, a.size) for a, file in hashed}
-            uploader = Uploader(self._http, chunk_size)
-            self._upload(uploader, sources, uploader.missing(sorted(sources)), bars, workers)
             body = {
                 "description": description,
                 "tags": tags or {},
@@ -113,25 +114,59 @@ class TransferMixin:
             }
             return self._create(model, body, uploader, sources, bars, workers)
 
-    def _hash(
-        self, files: list[tuple[str, Path]], cache: LocalCache, bars: Reporter, workers: int
+    def _hash_and_send(
+        self,
+        files: list[tuple[str, Path]],
+        cache: LocalCache,
+        bars: Reporter,
+        workers: int,
+        uploader: Uploader,
     ) -> list[tuple[Artifact, Path]]:
-        """Each file's artifact (path checked, digest computed or remembered)."""
-        advance = bars.task("hashing", sum(f.stat().st_size for _, f in files))
+        """Each file's artifact (path checked, digest computed or remembered), and every blob
+        the server lacks sent. Small files go a batch at a time: each batch is hashed, asks
+        which of its blobs the server lacks and sends those at once, so that hashing overlaps
+        sending and the server's writing instead of preceding them (for 2,000 files of 100 KB
+        the hashing alone took 0.2-0.8 s of wall time). Big files are hashed, then sent."""
+        sizes = {path: path.stat().st_size for _, path in files}
+        # Every refusal the manifest could meet (a path, a size, two paths alike, too many
+        # files) before any byte is sent: the digests are not needed for that.
+        build_manifest(
+            {"path": name, "size": sizes[path], "digest": EMPTY_DIGEST} for name, path in files
+        )
+        total = sum(sizes.values())
+        one = _hasher(cache, bars.task("hashing", total))
+        sent = bars.task("uploading", total)  # bytes sent, and bytes the server held already
+        limit = min(BATCH_BLOB, uploader.chunk_size)  # a file is never batched past a chunk
+        small = [(name, path, sizes[path]) for name, path in files if sizes[path] <= limit]
+        large = [(name, path) for name, path in files if sizes[path] > limit]
+        claimed: set[str] = set()  # digests some batch has taken on (the same bytes twice)
+        lock = threading.Lock()
 
-        def one(item: tuple[str, Path]) -> tuple[Artifact, Path]:
-            name, path = item
-            size, key = path.stat().st_size, stat_key(path)
-            digest = cache.known_digest(key)
-            if digest is None:
-                digest = hash_file(path, advance)
-                if stat_key(path) == key:  # unchanged while it was read
-                    cache.remember_digest(key, digest)
-            else:
-                advance(size)
-            return artifact(name, size, digest), path
+        def batch(group: list[tuple[str, Path, int]]) -> list[tuple[Artifact, Path]]:
+            done = [one((name, path)) for name, path, _ in group]
+            with lock:
+                mine = {a.digest: (a, path) for a, path in done if a.digest not in claimed}
+                claimed.update(mine)
+            lacking = set(uploader.missing(list(mine))) if mine else set()
+            members = [(d, path, a.size) for d, (a, path) in mine.items() if d in lacking]
+            sent(sum(a.size for a, _ in done) - sum(size for _, _, size in members))
+            if members:
+                uploader.upload_batch(members, sent)
+            return done
 
-        return _parallel(one, files, workers)
+        hashed = [x for done in _parallel(batch, batches(small, workers), workers) for x in done]
+        if large:
+            big = _parallel(one, large, workers)
+            hashed += big
+            lacking = set(uploader.missing(sorted({a.digest for a, _ in big})))
+            sending: dict[str, Callable[[], None]] = {}  # one upload per digest
+            for a, path in big:
+                if a.digest in lacking and a.digest not in sending:
+                    sending[a.digest] = partial(uploader.upload, a.digest, path, a.size, sent)
+                else:
+                    sent(a.size)  # held already, or the same bytes as another file
+            _parallel(lambda job: job(), list(sending.values()), workers)
+        return hashed
 
     def _upload(
         self,
@@ -233,6 +268,26 @@ def _download_all(
     for part in _parallel(lambda job: job(), jobs, workers):
         fetched.update(part)
     return fetched
+
+
+def _hasher(
+    cache: LocalCache, advance: Advance
+) -> Callable[[tuple[str, Path]], tuple[Artifact, Path]]:
+    """Hashes one ``(artifact path, file)``: its artifact, the digest remembered or computed."""
+
+    def one(item: tuple[str, Path]) -> tuple[Artifact, Path]:
+        name, path = item
+        size, key = path.stat().st_size, stat_key(path)
+        digest = cache.known_digest(key)
+        if digest is None:
+            digest = hash_file(path, advance)
+            if stat_key(path) == key:  # unchanged while it was read
+                cache.remember_digest(key, digest)
+        else:
+            advance(size)
+        return artifact(name, size, digest), path
+
+    return one
 
 
 @contextmanager

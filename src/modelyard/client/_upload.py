@@ -134,12 +134,22 @@ class _Batch:
         return sum(512 + size + len(padding(size)) for _, _, size in self.members) + len(END)
 
     def __iter__(self) -> Iterator[bytes]:
+        """In pieces of about ``PIECE`` bytes: each item is a write to the socket and a trip
+        through httpx and h11, so a header, the bytes and the padding of every small file
+        apart cost more than the bytes did."""
+        parts: list[bytes] = []
+        held = 0
         for digest, path, size in self.members:
-            yield member_header(digest, size)
+            parts.append(member_header(digest, size))
             with path.open("rb") as f:
-                yield from _Counted(f, 0, size, self._count)
-            yield padding(size)
-        yield END
+                parts.extend(_Counted(f, 0, size, self._count))
+            parts.append(padding(size))
+            held += 512 + size + len(parts[-1])
+            if held >= PIECE:
+                yield b"".join(parts)
+                parts, held = [], 0
+        parts.append(END)
+        yield b"".join(parts)
 
     def _count(self, n: int) -> None:
         self.sent += n
