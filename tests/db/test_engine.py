@@ -1,15 +1,22 @@
 from __future__ import annotations
 
+import sqlite3
 import threading
 import time
+import uuid
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import cast
 
 import pytest
-from sqlalchemy import ColumnElement, case, literal, select, text
+from sqlalchemy import ColumnElement, Table, bindparam, case, insert, literal, select, text
+from sqlalchemy.exc import IntegrityError
 
 from modelyard.db.engine import Database
-from modelyard.db.tables import NamespaceRow
+from modelyard.db.prepared import Prepared
+from modelyard.db.tables import AuditEventRow, NamespaceRow, OutboxEventRow
 from modelyard.domain.errors import UnavailableError
+from modelyard.services import audit
 from tests import factories
 
 
@@ -138,4 +145,80 @@ def test_peek_at_an_unusable_database_is_database_unavailable(tmp_path: Path) ->
     db = Database.from_url(f"sqlite:///{tmp_path / 'empty.db'}")  # no tables at all
     with pytest.raises(UnavailableError):
         db.peek(select(NamespaceRow.name))
+    db.dispose()
+
+
+_INSERT_NAMESPACE = Prepared(insert(cast(Table, NamespaceRow.__table__)))
+_NAMES = Prepared(select(NamespaceRow.name).where(NamespaceRow.name == bindparam("name")))
+_AUDIT_TARGETS = select(AuditEventRow.target).order_by(AuditEventRow.seq)
+
+
+def _namespace_row(name: str) -> dict[str, object]:
+    now = datetime(2026, 11, 27, tzinfo=UTC)
+    return {
+        "id": uuid.uuid4(),
+        "name": name,
+        "description": "",
+        "visibility": "private",
+        "archived_at": None,
+        "created_by": "t",
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+def test_write_prepared_commits_its_statements_with_their_audit_events(db: Database) -> None:
+    with db.write_prepared() as t:
+        _INSERT_NAMESPACE.run(t, _namespace_row("kept"))
+        audit.record(t, "t", "namespace.created", "kept", namespace="kept")
+    with db.read() as s:
+        assert s.scalars(_AUDIT_TARGETS).all() == ["kept"]
+        assert _NAMES.first(s, {"name": "kept"}) == ("kept",)
+        assert s.scalar(select(OutboxEventRow.target)) == "kept"
+
+
+def _prepared_then(db: Database, failure: str) -> None:
+    with db.write_prepared() as t:
+        _INSERT_NAMESPACE.run(t, _namespace_row("lost"))
+        audit.record(t, "t", "namespace.created", "lost", namespace="lost")
+        if failure == "raise":
+            raise RuntimeError("boom")
+        _INSERT_NAMESPACE.run(t, _namespace_row("lost"))  # the name is taken: IntegrityError
+
+
+def test_write_prepared_rolls_everything_back_when_the_block_raises(db: Database) -> None:
+    with pytest.raises(RuntimeError):
+        _prepared_then(db, "raise")
+    with pytest.raises(IntegrityError):
+        _prepared_then(db, "duplicate")
+    with db.read() as s:
+        assert _NAMES.first(s, {"name": "lost"}) is None
+        assert s.scalars(_AUDIT_TARGETS).all() == []
+    with db.write_prepared() as t:  # the connection went back to the pool usable
+        _INSERT_NAMESPACE.run(t, _namespace_row("next"))
+    with db.read() as s:
+        assert _NAMES.first(s, {"name": "next"}) == ("next",)
+
+
+def test_write_prepared_on_sqlite_holds_the_write_lock_and_a_busy_database_is_503(
+    database_url: str,
+) -> None:
+    """BEGIN IMMEDIATE: another connection cannot write meanwhile; and a database another
+    process holds is DATABASE_UNAVAILABLE (503), as with write()."""
+    if not database_url.startswith("sqlite"):
+        pytest.skip("SQLite locking")
+    db = Database.from_url(database_url, busy_timeout_ms=0)
+    path = database_url.removeprefix("sqlite:///")
+    other = sqlite3.connect(path, timeout=0, isolation_level=None)
+    with db.write_prepared() as t:
+        _INSERT_NAMESPACE.run(t, _namespace_row("held"))
+        with pytest.raises(sqlite3.OperationalError, match="locked"):
+            other.execute("BEGIN IMMEDIATE")
+    other.execute("BEGIN IMMEDIATE")
+    with pytest.raises(UnavailableError), db.write_prepared() as t:
+        _INSERT_NAMESPACE.run(t, _namespace_row("waits"))
+    other.execute("ROLLBACK")
+    other.close()
+    with db.write_prepared() as t:
+        _INSERT_NAMESPACE.run(t, _namespace_row("after"))
     db.dispose()

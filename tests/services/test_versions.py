@@ -177,3 +177,35 @@ def test_tags_of_one_version_do_not_touch_another(db: Database) -> None:
     versions.set_version_tag(db, ACTOR, "team", "fraud", 1, "k", "v")
     assert versions.get_version(db, "team", "fraud", 2).tags == {}
     assert models.get_model(db, "team", "fraud").tags == {}
+
+
+def test_a_plain_creation_on_sqlite_runs_without_a_session(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No files, metrics, provenance or card: ``Database.write_prepared`` (no ORM Session) on
+    SQLite, with the same record and audit event; anything else, and a model that cannot take
+    a version (the error is named in a Session), still uses ``write()``."""
+    if db.dialect != "sqlite":
+        pytest.skip("write_prepared is write() on PostgreSQL")
+    factories.model(db, "team/fraud")
+    factories.model(db, "team/old")
+    models.archive_model(db, ACTOR, "team", "old")
+    sessions: list[str] = []
+    write = db.write
+
+    def counted():  # type: ignore[no-untyped-def]
+        sessions.append("write")
+        return write()
+
+    monkeypatch.setattr(db, "write", counted)
+    made = versions.create_version(db, "ann", "team", "fraud", "d", {"k": "v"})
+    assert sessions == []
+    assert made == versions.get_version(db, "team", "fraud", 1)
+    versions.create_version(db, "ann", "team", "fraud", metrics={"auc": 0.5})
+    assert sessions == ["write"]
+    with pytest.raises(ConflictError):
+        versions.create_version(db, "ann", "team", "old")
+    with pytest.raises(NotFoundError):
+        versions.create_version(db, "ann", "team", "nope")
+    assert sessions == ["write"] * 3
+    assert [v.version for v in search.search_versions(db, "name = 'fraud'").items] == [2, 1]

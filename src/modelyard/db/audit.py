@@ -18,7 +18,7 @@ from typing import Any, cast
 from sqlalchemy import Table, insert, select, update
 from sqlalchemy.orm import Session
 
-from modelyard.db.prepared import Prepared
+from modelyard.db.prepared import Prepared, Snapshot
 from modelyard.db.tables import AuditEventRow, AuditHeadRow, OutboxEventRow
 from modelyard.db.types import utcnow
 from modelyard.domain.audit import GENESIS, chain_hash, jsonable, timestamp
@@ -33,8 +33,10 @@ _HEADS = cast(Table, AuditHeadRow.__table__)
 _OUTBOX = cast(Table, OutboxEventRow.__table__)
 _HEAD = select(_HEADS.c.seq, _HEADS.c.hash).where(_HEADS.c.id == 1)
 _HEAD_FOR_UPDATE = Prepared(_HEAD.with_for_update())
-_INSERT_HEAD = insert(_HEADS)
-_LAST_EVENT = select(_EVENTS.c.seq, _EVENTS.c.hash).order_by(_EVENTS.c.seq.desc()).limit(1)
+_INSERT_HEAD = Prepared(insert(_HEADS))
+_LAST_EVENT = Prepared(
+    select(_EVENTS.c.seq, _EVENTS.c.hash).order_by(_EVENTS.c.seq.desc()).limit(1)
+)
 _MOVE_HEAD = Prepared(update(_HEADS).where(_HEADS.c.id == 1))
 _INSERT_EVENTS = Prepared(insert(_EVENTS))
 _INSERT_OUTBOX = Prepared(insert(_OUTBOX))
@@ -56,22 +58,23 @@ class Pending:
     event_id: uuid.UUID = field(default_factory=uuid.uuid4)
 
 
-def queue(session: Session, pending: Pending) -> None:
+def queue(session: Session | Snapshot, pending: Pending) -> None:
     session.info.setdefault(PENDING, []).append(pending)
 
 
-def flush(session: Session) -> None:
+def flush(session: Session | Snapshot) -> None:
     """Write the events queued on ``session`` (no-op when none are)."""
     queued: list[Pending] = session.info.pop(PENDING, None) or []
     if not queued:
         return
-    session.flush()  # ORM changes first, so a constraint failure aborts before the chain moves
+    if isinstance(session, Session):
+        session.flush()  # ORM changes first: a constraint failure aborts before the chain moves
     heads = _HEAD_FOR_UPDATE.rows(session, {})
     head = heads[0] if heads else None
     if head is None:  # migration 0005 seeds it; if someone deleted it, continue the chain
-        last = session.execute(_LAST_EVENT).first()
+        last = _LAST_EVENT.first(session, {})
         seq, prev = (int(last.seq), str(last.hash)) if last else (0, GENESIS)
-        session.execute(_INSERT_HEAD, {"id": 1, "seq": seq, "hash": prev})
+        _INSERT_HEAD.run(session, {"id": 1, "seq": seq, "hash": prev})
     else:
         seq, prev = int(head[0]), str(head[1])
     events: list[dict[str, Any]] = []

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections import namedtuple
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import exc
@@ -70,10 +70,10 @@ class Prepared:
         finally:
             cursor.close()
 
-    def run(self, session: Session, params: Mapping[str, Any]) -> None:
+    def run(self, session: Session | Snapshot, params: Mapping[str, Any]) -> None:
         self._execute(session, [params], many=False)[1].close()
 
-    def run_many(self, session: Session, params: Sequence[Mapping[str, Any]]) -> None:
+    def run_many(self, session: Session | Snapshot, params: Sequence[Mapping[str, Any]]) -> None:
         if params:
             self._execute(session, params, many=True)[1].close()
 
@@ -104,13 +104,18 @@ class Prepared:
         return plan
 
 
-@dataclass(frozen=True)
+@dataclass
 class Snapshot:
-    """A read-only transaction on a DBAPI connection, without a Session (``Database.snapshot``):
-    for look-ups made only of ``Prepared`` statements."""
+    """A transaction on a DBAPI connection, without a Session, for blocks made only of
+    ``Prepared`` statements: a read (``Database.snapshot``) or, on SQLite, a write
+    (``Database.write_prepared``; ``info`` holds what the audit queues, as a Session's does)."""
 
     dialect: Dialect
     dbapi: Any
+    info: dict[str, Any] = field(default_factory=dict)
+
+
+Tx = Session | Snapshot
 
 
 _CONNECTION = "modelyard.prepared.connection"

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from modelyard.db import audit as chain
 from modelyard.db.engine import Database
+from modelyard.db.prepared import Snapshot
 from modelyard.db.tables import AuditEventRow, AuditHeadRow
 from modelyard.domain import audit as domain
 from modelyard.domain.errors import InvalidInputError
@@ -89,7 +90,7 @@ def acting() -> str:
 
 
 def record(
-    s: Session,
+    s: Session | Snapshot,
     actor: str,
     action: str,
     target: str,

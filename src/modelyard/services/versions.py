@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from modelyard.db import fulltext, queries
 from modelyard.db.engine import Database
+from modelyard.db.prepared import Snapshot
 from modelyard.db.tables import VersionRow, VersionTagRow
 from modelyard.db.types import utcnow
 from modelyard.domain.errors import ConflictError, InvalidInputError
@@ -86,66 +87,90 @@ def create_version(
     tags = check_tags(tags or {})
     values = metric_values(check_metrics(metrics or {}), metric_details)
     clean_metrics = {m.name: m.value for m in values if m.plain}
+    version_id = uuid.uuid4()
     now = utcnow()
+    row: dict[str, Any] = {
+        "id": version_id,
+        "model_id": None,  # and the number: from the model's counter, in the transaction
+        "number": None,
+        "namespace": namespace,
+        "model_name": name,
+        "description": description,
+        "stage": stage,
+        "status": "ready",
+        "metrics": clean_metrics,
+        "manifest_digest": manifest.digest if manifest is not None else manifest_digest,
+        "archived_at": None,
+        "created_by": actor,
+        "created_at": now,
+        "updated_at": now,
+    }
+    if manifest is None and not values and ingredients is None and upstream is None and not card:
+        # The common creation is all prepared statements: no Session needed (db/engine.py).
+        try:
+            with db.write_prepared() as t:
+                risk = _insert(t, actor, row, tags)
+            return version_from(row, risk, tags, [])
+        except _NotWritable:
+            pass  # the Session below says why: MODEL_NOT_FOUND or MODEL_ARCHIVED
     with db.write() as s:
-        model_id, number, risk = _next_number(s, namespace, name, now)
-        version_id = uuid.uuid4()
-        row = {
-            "id": version_id,
-            "model_id": model_id,
-            "number": number,
-            "namespace": namespace,
-            "model_name": name,
-            "description": description,
-            "stage": stage,
-            "status": "ready",
-            "metrics": clean_metrics,
-            "manifest_digest": manifest.digest if manifest is not None else manifest_digest,
-            "archived_at": None,
-            "created_by": actor,
-            "created_at": now,
-            "updated_at": now,
-        }
-        queries.INSERT_VERSION.run(s, row)
+        risk = _insert(s, actor, row, tags)  # raises MODEL_NOT_FOUND or MODEL_ARCHIVED
         if manifest is not None:
             manifests.attach(s, version_id, manifest)
         metrics_service.write(s, version_id, values)
         provenance.record(s, version_id, ingredients, upstream, manifest)
         if card:
             cards.put(s, version_id, card, actor, now)
-        queries.INSERT_VERSION_TAGS.run_many(
-            s, [{"version_id": version_id, "key": k, "value": v} for k, v in tags.items()]
-        )
-        body = fulltext.document_body(namespace, name, description, *tags, *tags.values())
-        queries.INSERT_SEARCH_DOCUMENT.run(
-            s, {"entity_id": version_id, "kind": "version", "body": body}
-        )
         inherited = inheritance.inherited(s, [version_id]) if ingredients or upstream else {}
-        audit.record(
-            s,
-            actor,
-            "version.created",
-            f"{namespace}/{name}@{number}",
-            namespace=namespace,
-            after={
-                "version": number,
-                "description": description,
-                "tags": tags,
-                "metrics": clean_metrics,
-                "manifest_digest": row["manifest_digest"],
-                "stage": stage,
-            },
-        )
     return version_from(row, risk, tags, [], inherited.get(version_id))
 
 
+class _NotWritable(Exception):
+    """No writable model to number a version of (the Session path names the error)."""
+
+
+def _insert(s: Session | Snapshot, actor: str, row: dict[str, Any], tags: dict[str, str]) -> str:
+    """Number and insert the version ``row`` (its model id and number filled in here), its tags,
+    its search document and its audit event; the model's risk level."""
+    namespace, name = row["namespace"], row["model_name"]
+    model_id, number, risk = _next_number(s, namespace, name, row["created_at"])
+    row["model_id"], row["number"] = model_id, number
+    queries.INSERT_VERSION.run(s, row)
+    version_id = row["id"]
+    queries.INSERT_VERSION_TAGS.run_many(
+        s, [{"version_id": version_id, "key": k, "value": v} for k, v in tags.items()]
+    )
+    body = fulltext.document_body(namespace, name, row["description"], *tags, *tags.values())
+    queries.INSERT_SEARCH_DOCUMENT.run(
+        s, {"entity_id": version_id, "kind": "version", "body": body}
+    )
+    audit.record(
+        s,
+        actor,
+        "version.created",
+        f"{namespace}/{name}@{number}",
+        namespace=namespace,
+        after={
+            "version": number,
+            "description": row["description"],
+            "tags": tags,
+            "metrics": row["metrics"],
+            "manifest_digest": row["manifest_digest"],
+            "stage": row["stage"],
+        },
+    )
+    return risk
+
+
 def _next_number(
-    s: Session, namespace: str, name: str, now: datetime
+    s: Session | Snapshot, namespace: str, name: str, now: datetime
 ) -> tuple[uuid.UUID, int, str]:
     got = queries.NEXT_VERSION_NUMBER.rows(
         s, {"model_namespace": namespace, "model_name": name, "now": now}
     )
     if not got:
+        if not isinstance(s, Session):
+            raise _NotWritable
         writable_model(s, namespace, name)  # raises MODEL_NOT_FOUND or MODEL_ARCHIVED
         raise AssertionError("unreachable: the model is writable but was not updated")
     model_id, counter, risk = got[0]
