@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+import json
 import math
+from typing import Any
 
 import pytest
+from sqlalchemy import text
 
 from modelyard.db.engine import Database
 from modelyard.domain.errors import ConflictError, InvalidInputError, NotFoundError
@@ -209,3 +212,42 @@ def test_a_plain_creation_on_sqlite_runs_without_a_session(
         versions.create_version(db, "ann", "team", "nope")
     assert sessions == ["write"] * 3
     assert [v.version for v in search.search_versions(db, "name = 'fraud'").items] == [2, 1]
+
+
+def test_a_creation_without_a_session_writes_what_one_with_a_session_writes(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same rows (version, tags, search document, model counter) and the same audit and
+    outbox events, whichever way the transaction is run."""
+    factories.model(db, "team/lean")
+    factories.model(db, "team/full")
+    args = ("ann", "team")
+    versions.create_version(db, *args, "lean", "d", {"k": "v", "a/b": "é"})
+    monkeypatch.setattr(db, "write_prepared", db.write)
+    versions.create_version(db, *args, "full", "d", {"k": "v", "a/b": "é"})
+    lean = _written(db, "lean")
+    assert all(lean)  # every query found its rows
+    assert lean == _written(db, "full")
+
+
+def _written(db: Database, model: str) -> list[Any]:
+    queries = (
+        "SELECT v.number, v.description, v.stage, v.status, v.metrics, v.created_by,"
+        " v.manifest_digest, v.archived_at, v.created_at = v.updated_at FROM versions v"
+        " WHERE v.model_name = :m",
+        "SELECT t.key, t.value FROM version_tags t JOIN versions v ON v.id = t.version_id"
+        " WHERE v.model_name = :m ORDER BY t.key",
+        "SELECT d.kind, d.body FROM search_documents d JOIN versions v ON v.id = d.entity_id"
+        " WHERE v.model_name = :m",
+        "SELECT version_counter, updated_at = (SELECT created_at FROM versions v"
+        " WHERE v.model_name = :m) FROM models WHERE name = :m",
+        "SELECT actor, action, target, namespace, before, after, request_id FROM audit_events"
+        " WHERE target LIKE :like",
+        "SELECT type, target, namespace FROM outbox_events WHERE target LIKE :like",
+    )
+    with db.read() as s:
+        found = [
+            [tuple(r) for r in s.execute(text(q), {"m": model, "like": f"team/{model}@%"})]
+            for q in queries
+        ]
+    return json.loads(json.dumps(found, default=str).replace(model, "M"))
