@@ -104,3 +104,15 @@ def test_batch_and_fanout_directories_are_spread(tmp_path: Path) -> None:
     LocalCache(tmp_path / "cache").close()
     assert spread(tmp_path / "cache" / "partial") is True
     assert spread(tmp_path / "cache" / "sha256") is True
+
+
+def test_a_files_key_is_its_absolute_path_without_resolving_links(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "real").mkdir()
+    (tmp_path / "real" / "f.bin").write_bytes(b"bytes")
+    (tmp_path / "link").symlink_to(tmp_path / "real")
+    monkeypatch.chdir(tmp_path)
+    key = stat_key(Path("link") / "f.bin")
+    assert key.split("\0")[0] == str(tmp_path / "link" / "f.bin")
+    assert key.split("\0")[1:] == stat_key(tmp_path / "real" / "f.bin").split("\0")[1:]

@@ -158,9 +158,12 @@ class LocalCache:
 
 def stat_key(path: Path) -> str:
     """What identifies a file's content without reading it. ctime changes on every write,
-    even one that restores size and mtime."""
+    even one that restores size and mtime. The path is made absolute but symbolic links are
+    not resolved (the inode identifies the file): resolving cost an lstat per path component,
+    twice per file, a tenth of the client's CPU when pushing 2,000 small files."""
     st = path.stat()
-    return f"{path.resolve()}\0{st.st_size}\0{st.st_mtime_ns}\0{st.st_ctime_ns}\0{st.st_ino}"
+    where = os.path.abspath(path)
+    return f"{where}\0{st.st_size}\0{st.st_mtime_ns}\0{st.st_ctime_ns}\0{st.st_ino}"
 
 
 def _blob_stat(path: Path) -> str:
