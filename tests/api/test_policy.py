@@ -80,3 +80,25 @@ def test_create_app_refuses_approvals_in_a_capacity_the_server_lacks(
     path.write_text(STRICT)
     with pytest.raises(PolicyError, match="approvals as technical, which no one can give"):
         create_app(settings.with_(policy_file=str(path), reviewer_capacities="legal"))
+
+
+def test_the_policys_own_stages_resolve_and_are_reserved_as_aliases(
+    settings: Settings, db: Database, admin_token: str, tmp_path: Path
+) -> None:
+    path = tmp_path / "policy.yaml"
+    path.write_text(STRICT)
+    app = create_app(settings.with_(policy_file=str(path)), db)
+    with http_as(app, admin_token) as client:
+        assert client.post("/api/v1/namespaces", json={"name": "team"}).status_code == 201
+        made = client.post("/api/v1/models", json={"namespace": "team", "name": "m"})
+        assert made.status_code == 201
+        for _ in range(2):
+            created = client.post("/api/v1/models/team/m/versions", json={"description": "d"})
+            assert created.json()["stage"] == "draft"  # the policy's initial stage
+        resolved = client.get("/api/v1/resolve", params={"ref": "team/m@draft"})
+        assert (resolved.status_code, resolved.json()["version"]) == (200, 2)
+        nothing = client.get("/api/v1/resolve", params={"ref": "team/m@live"})
+        assert (nothing.status_code, nothing.json()["error"]["code"]) == (404, "ALIAS_NOT_FOUND")
+        refused = client.put("/api/v1/models/team/m/aliases/live", json={"version": 1})
+        assert (refused.status_code, refused.json()["error"]["code"]) == (400, "ALIAS_RESERVED")
+        assert client.put("/api/v1/models/team/m/aliases/best", json={"version": 1}).is_success

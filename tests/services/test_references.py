@@ -124,3 +124,21 @@ def test_resolve_gives_the_record_a_full_read_gives(db: Database) -> None:
     assert references.resolve(db, "team/fraud@champion") == versions.get_version(
         db, "team", "fraud", 2
     )
+
+
+@pytest.mark.usefixtures("fraud")
+def test_a_stage_the_policy_adds_resolves_like_a_built_in_one(db: Database) -> None:
+    _put_in_stage(db, 1, "canary")
+    assert references.resolve(db, "team/fraud@canary").version == 1
+    _put_in_stage(db, 3, "canary")
+    assert references.resolve(db, "team/fraud@canary").version == 3  # the newest in it
+    with pytest.raises(NotFoundError) as info:
+        references.resolve(db, "team/fraud@shadow")  # neither an alias nor a stage
+    assert info.value.code == "ALIAS_NOT_FOUND"
+
+
+@pytest.mark.usefixtures("fraud")
+def test_an_alias_comes_before_a_stage_of_the_same_name(db: Database) -> None:
+    _put_in_stage(db, 3, "canary")
+    factories.alias(db, models.get_model(db, "team", "fraud"), "canary", 1)  # made before
+    assert references.resolve(db, "team/fraud@canary").version == 1

@@ -8,7 +8,9 @@
     namespace/name@sha256:<64 hex>  the version whose manifest has this digest
 
 ``parse_reference`` turns the text into a ``Reference``; the services resolve it against the
-database. API, SDK and CLI all go through this one parser.
+database. API, SDK and CLI all go through this one parser. A name that is not one of the
+built-in stages parses as an alias; resolving it falls back to a stage of that name (one the
+policy adds, ``@canary``) when the model has no such alias (services/references.py).
 """
 
 from __future__ import annotations

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from modelyard.db.engine import Database
 from modelyard.db.tables import AliasRow
 from modelyard.db.types import utcnow
@@ -15,9 +17,17 @@ from modelyard.services.records import model_records
 
 
 def set_alias(
-    db: Database, actor: str, namespace: str, name: str, alias: str, number: int
+    db: Database,
+    actor: str,
+    namespace: str,
+    name: str,
+    alias: str,
+    number: int,
+    stages: Iterable[str] = (),
 ) -> Model:
-    check_alias(alias, RESERVED_ALIASES)
+    """``stages``: the policy's stage names, reserved like the built-in ones (``@STAGE``
+    resolves to the newest version in that stage)."""
+    check_alias(alias, RESERVED_ALIASES | frozenset(stages))
     with db.write() as s:
         model = writable_model(s, namespace, name)
         version = writable_version(s, model, number)

@@ -32,9 +32,15 @@ def resolve(db: Database, reference: str) -> Version:
 
 def resolve_row(s: Session, ref: Reference) -> Any:
     """The Core row (versions columns + the model's ``risk_level``) ``ref`` names, in the
-    caller's transaction; the right NOT_FOUND error if none."""
+    caller's transaction; the right NOT_FOUND error if none. ``@NAME`` is an alias first, else
+    the stage of that name (the policy may define stages beyond the built-in four; an alias
+    may not take a stage's name, services/aliases.py)."""
     statement, params = _statement(ref)
     row = statement.first(s, params)
+    if row is None and ref.kind is RefKind.ALIAS:
+        # No alias of that name: a stage the policy defines beyond the four built-in ones
+        # (``@canary``) names the newest version in it, as ``@production`` does.
+        row = _IN_STAGE.first(s, {"namespace": ref.namespace, "name": ref.name, "stage": ref.value})
     if row is None:
         model_row(s, ref.namespace, ref.name)  # MODEL_NOT_FOUND first, if that is the cause
         raise NotFoundError(

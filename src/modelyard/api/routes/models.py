@@ -129,11 +129,21 @@ async def remove_tag(namespace: str, name: str, key: Key, db: Db, actor: Actor) 
 
 @router.put("/{namespace}/{name}/aliases/{alias}", dependencies=[CanWrite])
 async def set_alias(
-    namespace: str, name: str, alias: Key, body: AliasTarget, db: Db, actor: Actor
+    namespace: str,
+    name: str,
+    alias: Key,
+    body: AliasTarget,
+    request: Request,
+    db: Db,
+    actor: Actor,
 ) -> ModelOut:
-    return ModelOut.of(
-        await run(db, aliases.set_alias, db, actor, namespace, name, alias, body.version)
+    """Point ``alias`` at a version. ``latest`` and stage names (the built-in ones and any
+    the policy adds) are reserved: ``@STAGE`` names the newest version in that stage."""
+    stages = request.app.state.policy.stages
+    model = await run(
+        db, aliases.set_alias, db, actor, namespace, name, alias, body.version, stages
     )
+    return ModelOut.of(model)
 
 
 @router.delete("/{namespace}/{name}/aliases/{alias}", dependencies=[CanWrite])
