@@ -14,40 +14,15 @@ bound for when this thread is not running (CLI commands, tests, a stalled thread
 
 from __future__ import annotations
 
-import logging
-import threading
-
 from modelyard.db.engine import Database
-
-log = logging.getLogger("modelyard.db")
+from modelyard.db.periodic import Periodic
 
 INTERVAL_SECONDS = 1.0
 
 
-class WalCheckpointer:
+class WalCheckpointer(Periodic):
+    """Checkpoints every ``interval`` seconds, and once more when stopped."""
+
     def __init__(self, db: Database, interval: float = INTERVAL_SECONDS) -> None:
+        super().__init__("wal-checkpoint", db.checkpoint, interval, last_round=True)
         self.db = db
-        self.interval = interval
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="wal-checkpoint", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        """End the thread after one last checkpoint."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join()
-            self._thread = None
-
-    def _run(self) -> None:
-        while True:
-            stopping = self._stop.wait(self.interval)
-            try:
-                self.db.checkpoint()
-            except Exception:  # a busy or unreachable database: the next round tries again
-                log.warning("WAL checkpoint failed; retrying", exc_info=True)
-            if stopping:
-                return
