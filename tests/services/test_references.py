@@ -3,7 +3,9 @@ from __future__ import annotations
 import hashlib
 
 import pytest
+from sqlalchemy import text
 
+from modelyard.db import queries
 from modelyard.db.engine import Database
 from modelyard.db.tables import VersionRow
 from modelyard.domain.errors import InvalidInputError, NotFoundError
@@ -142,3 +144,17 @@ def test_an_alias_comes_before_a_stage_of_the_same_name(db: Database) -> None:
     _put_in_stage(db, 3, "canary")
     factories.alias(db, models.get_model(db, "team", "fraud"), "canary", 1)  # made before
     assert references.resolve(db, "team/fraud@canary").version == 1
+
+
+@pytest.mark.usefixtures("fraud")
+def test_an_alias_is_looked_up_by_its_key_not_by_walking_the_versions(db: Database) -> None:
+    """SQLite keeps no statistics: joined on ``version_id`` alone, a resolve by alias read
+    every version of the model to find the one the alias names."""
+    if db.dialect != "sqlite":
+        pytest.skip("SQLite's query plan")
+    statement = queries.VERSION_BY_ALIAS.params(namespace="team", name="fraud", alias="champion")
+    sql = str(statement.compile(db.engine, compile_kwargs={"literal_binds": True}))
+    with db.read() as s:
+        plan = [row[-1] for row in s.execute(text("EXPLAIN QUERY PLAN " + sql))]
+    assert any(p.startswith("SEARCH aliases") and "(model_id=? AND alias=?)" in p for p in plan)
+    assert not any(p.startswith("SEARCH versions") and "(model_id=?)" in p for p in plan), plan

@@ -155,10 +155,12 @@ VERSION_BY_NUMBER = (
     )
 )
 
+# Joined on the alias's primary key (model_id, alias): by ``version_id`` alone SQLite, which
+# keeps no statistics, walked every version of the model (0.28 ms at 2,000 versions).
 VERSION_BY_ALIAS = (
     select(V, M.c.risk_level, *VERSION_EXTRAS)
-    .join(A, A.c.version_id == V.c.id)
     .join(M, M.c.id == V.c.model_id)
+    .join(A, (A.c.model_id == M.c.id) & (A.c.version_id == V.c.id))
     .where(
         M.c.namespace == bindparam("namespace"),
         M.c.name == bindparam("name"),
