@@ -4,6 +4,9 @@ makes it. SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -194,3 +197,33 @@ def test_an_unknown_token_is_never_held(db: Database) -> None:
         with pytest.raises(Exception, match="malformed or unknown"):
             cache.sign_in(db, secret)
     assert cache._tokens.entries == {}
+
+
+REVOKE_ELSEWHERE = """
+import sys
+from modelyard.db.engine import Database
+from modelyard.services import tokens
+db = Database.from_url(sys.argv[1])
+tokens.revoke_token(db, sys.argv[2])
+db.dispose()
+"""
+
+
+@pytest.mark.usefixtures("alpha")
+def test_a_revocation_by_another_os_process_counts_on_the_next_request(
+    app: Any, db: Database, settings: Settings
+) -> None:
+    """The generation each request reads (on SQLite through a connection the thread keeps
+    between requests) sees a commit made by another process the moment it is made."""
+    secret = make.token(db, "ann")
+    with make.http_as(app, secret) as ann:
+        for _ in range(3):  # signed in from the cache, the generation read on a kept connection
+            assert ann.get(MODEL).status_code == 200
+        token_id = ann.get(f"{API}/whoami").json()["token"]["id"]
+        subprocess.run(
+            [sys.executable, "-c", REVOKE_ELSEWHERE, settings.resolved_database_url, token_id],
+            check=True,
+            env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+        )
+        assert _code(ann.get(MODEL)) == (401, "TOKEN_REVOKED")
+        assert _code(ann.post(f"{MODEL}/versions", json={})) == (401, "TOKEN_REVOKED")

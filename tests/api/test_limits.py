@@ -45,3 +45,13 @@ def test_when_full_of_recent_clients_a_new_one_is_refused_and_old_ones_make_room
     clock.now += 61
     limiter.failed("c")  # a and b are forgotten to make room
     assert limiter.retry_after("d") == 0
+
+
+def test_nobody_failed_holds_until_a_failure_is_counted() -> None:
+    """The request path's shortcut: while it holds, every client may try (no lock taken)."""
+    limiter = FailureLimiter(3, 60, Clock())
+    assert limiter.nobody_failed()
+    assert limiter.retry_after("a") == 0
+    limiter.failed("a")
+    assert not limiter.nobody_failed()
+    assert not FailureLimiter(3, 60, Clock(), max_clients=0).nobody_failed()  # always full

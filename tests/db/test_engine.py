@@ -9,7 +9,17 @@ from pathlib import Path
 from typing import cast
 
 import pytest
-from sqlalchemy import ColumnElement, Table, bindparam, case, insert, literal, select, text
+from sqlalchemy import (
+    ColumnElement,
+    Table,
+    bindparam,
+    case,
+    delete,
+    insert,
+    literal,
+    select,
+    text,
+)
 from sqlalchemy.exc import IntegrityError
 
 from modelyard.db.engine import Database
@@ -17,6 +27,7 @@ from modelyard.db.prepared import Prepared
 from modelyard.db.tables import AuditEventRow, NamespaceRow, OutboxEventRow
 from modelyard.domain.errors import UnavailableError
 from modelyard.services import audit
+from modelyard.settings import Settings
 from tests import factories
 
 
@@ -139,6 +150,52 @@ def test_peek_reads_the_first_value_of_a_constant_statement(db: Database) -> Non
         s.add(NamespaceRow(name="kept", created_by="t"))
     assert db.peek(select(NamespaceRow.name)) == "kept"
     assert db.peek(select(NamespaceRow.name).where(NamespaceRow.name == "none")) is None
+
+
+def test_peek_sees_what_other_connections_commit_at_once(db: Database, settings: Settings) -> None:
+    """The access generation is read this way on every request: a commit by any other
+    connection (another worker process, a CLI command) counts from the very next peek,
+    including on SQLite, where a thread keeps its peek connection between peeks."""
+    other = Database.from_url(settings.resolved_database_url)  # as another process has it
+    name = select(NamespaceRow.name).where(NamespaceRow.created_by == "other")
+    assert db.peek(name) is None
+    for n in range(3):
+        with other.write() as s:
+            s.execute(delete(NamespaceRow).where(NamespaceRow.created_by == "other"))
+            s.add(NamespaceRow(name=f"ns{n}", created_by="other"))
+        assert db.peek(name) == f"ns{n}"
+    other.dispose()
+
+
+def test_peek_leaves_no_read_transaction_open(db: Database) -> None:
+    """SQLite: the connection a thread keeps for peeks holds no snapshot between peeks (it
+    would pin the write-ahead log: a checkpoint could not complete)."""
+    if db.dialect != "sqlite":
+        pytest.skip("SQLite's write-ahead log")
+    db.peek(select(NamespaceRow.name))
+    with db.write() as s:
+        s.add(NamespaceRow(name="after", created_by="t"))
+    assert db.peek(select(NamespaceRow.name)) == "after"
+    busy, frames, done = db.checkpoint() or (1, 0, 0)
+    assert busy == 0
+    assert frames == done
+
+
+def test_peek_works_from_many_threads_and_after_dispose(db: Database) -> None:
+    with db.write() as s:
+        s.add(NamespaceRow(name="kept", created_by="t"))
+    seen: list[str] = []
+    threads = [
+        threading.Thread(target=lambda: seen.append(db.peek(select(NamespaceRow.name))))
+        for _ in range(4)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    assert seen == ["kept"] * 4
+    db.dispose()  # closes the connections peeks kept; the next peek opens another
+    assert db.peek(select(NamespaceRow.name)) == "kept"
 
 
 def test_peek_at_an_unusable_database_is_database_unavailable(tmp_path: Path) -> None:

@@ -20,10 +20,11 @@ checks that every route is guarded or deliberately public.
 from __future__ import annotations
 
 import hmac
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import parse_qs, urlsplit
 
 from fastapi import Depends, Request
+from starlette.types import Scope
 
 from modelyard.api.calls import get_db, run
 from modelyard.api.limits import FailureLimiter
@@ -54,7 +55,8 @@ FORM_TYPES = ("application/x-www-form-urlencoded",)
 def client_of(request: Request) -> str:
     """The client address (behind a proxy, uvicorn's --forwarded-allow-ips makes it the real
     one)."""
-    return request.client.host if request.client else "unknown"
+    client = request.scope.get("client")  # what ``request.client`` wraps, read directly
+    return str(client[0]) if client is not None else "unknown"
 
 
 def limiter_of(request: Request) -> FailureLimiter:
@@ -63,7 +65,10 @@ def limiter_of(request: Request) -> FailureLimiter:
 
 
 def check_not_blocked(request: Request) -> None:
-    wait = limiter_of(request).retry_after(client_of(request))
+    limiter = limiter_of(request)
+    if limiter.nobody_failed():  # the common case, without a lock or the client's address
+        return
+    wait = limiter.retry_after(client_of(request))
     if wait:
         raise TooManyRequestsError(
             "TOO_MANY_ATTEMPTS",
@@ -76,19 +81,38 @@ async def authenticated(request: Request) -> Principal:
     """The caller, or 401. Memoised on the request: guards and handlers share one look-up.
 
     Guards take the request alone (the database from ``app.state``): FastAPI analyses every
-    sub-dependency of every route at start-up and walks them on every request."""
-    known: Principal | None = getattr(request.state, "principal", None)
+    sub-dependency of every route at start-up and walks them on every request.
+
+    The request's state and headers are read from the ASGI scope (``request.state`` and
+    ``request.headers`` wrap the same dict and list): the objects cost more than the look-up."""
+    state = _state(request)
+    known: Principal | None = state.get("principal")
     if known is not None:
         return known
     db = _db(request)
-    header = request.headers.get("authorization")
+    header = _authorization(request.scope)
     if header is not None:
         who = await _from_token(request, db, header)
     else:
         who = await _from_session(request, db)
-    request.state.principal = who
+    state["principal"] = who
     audit.bind_request(actor=who.name, actor_id=who.user_id, token_id=who.token_id)
     return who
+
+
+def _state(request: Request) -> dict[str, Any]:
+    """The dict ``request.state`` keeps its attributes in."""
+    state: dict[str, Any] = request.scope.setdefault("state", {})
+    return state
+
+
+def _authorization(scope: Scope) -> str | None:
+    """``request.headers.get("authorization")``: the first such header (ASGI names are lower
+    case), decoded as Starlette decodes it."""
+    for key, value in scope["headers"]:
+        if key == b"authorization":
+            return str(value.decode("latin-1"))
+    return None
 
 
 async def _from_token(request: Request, db: Database, header: str) -> Principal:
@@ -105,7 +129,7 @@ async def _from_token(request: Request, db: Database, header: str) -> Principal:
         limiter_of(request).failed(client_of(request))
         await record(request, db, None, "authenticate", "", 401, exc.code)
         raise
-    request.state.access_generation = generation
+    _state(request)["access_generation"] = generation
     return who
 
 
@@ -191,11 +215,14 @@ async def authorize(
     """
     visibility = None if who.is_admin else await _visibility(request, db, namespace)
     decision = access.decide(who, permission, namespace, model, visibility)
-    sees_namespace = access.decide(who, access.READ, namespace, None, visibility)
-    if decision is Decision.HIDE and creating and sees_namespace is not Decision.HIDE:
-        decision = Decision.FORBID
     if decision is Decision.ALLOW:
         return
+    if (
+        decision is Decision.HIDE
+        and creating
+        and access.decide(who, access.READ, namespace, None, visibility) is not Decision.HIDE
+    ):
+        decision = Decision.FORBID
     if decision is Decision.FORBID:
         raise _forbidden(who, permission, namespace, model)  # recorded by the error handler
     error = _hidden(namespace, None if creating else model)
@@ -207,7 +234,7 @@ async def authorize(
 async def _visibility(request: Request, db: Database, namespace: str) -> str | None:
     """The namespace's visibility, from the access cache when the request was signed in
     through it (a token), else from the database."""
-    generation: int | None = getattr(request.state, "access_generation", None)
+    generation: int | None = _state(request).get("access_generation")
     if generation is None:
         return await run(db, identity.namespace_visibility, db, namespace)
     cache: AccessCache = request.app.state.access_cache
@@ -322,9 +349,15 @@ class Need:
 async def can_read_reference(request: Request) -> Principal:
     """For routes that take ``?ref=namespace/name@REF``: read access to that model. A reference
     that does not parse names nothing; the route then answers REFERENCE_INVALID."""
+    return await can_read(request, request.query_params.get("ref", ""))
+
+
+async def can_read(request: Request, reference: str) -> Principal:
+    """``can_read_reference`` for the reference ``reference`` (the fast path has parsed the
+    query string already)."""
     who = await authenticated(request)
     try:
-        ref = parse_reference(request.query_params.get("ref", ""))
+        ref = parse_reference(reference)
     except InvalidInputError:
         return who
     await authorize(request, _db(request), who, access.READ, ref.namespace, ref.name)

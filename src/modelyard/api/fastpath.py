@@ -125,7 +125,7 @@ class FastPaths:
         scope["route"] = self._resolve_route
         request = Request(scope, receive)
         try:
-            await access.can_read_reference(request)
+            await access.can_read(request, ref)  # can_read_reference, the query parsed above
             response = await routes.resolve(self.owner.state.db, ref)
         except ModelyardError as exc:
             response = await self._error(request, exc)

@@ -32,6 +32,11 @@ class FailureLimiter:
         self._failures: OrderedDict[str, deque[float]] = OrderedDict()
         self._lock = threading.Lock()
 
+    def nobody_failed(self) -> bool:
+        """No failure is held for any client: then every client may try (``retry_after`` is 0).
+        Read without the lock: a failure counted meanwhile is as if it came just after."""
+        return not self._failures and self.max_clients > 0
+
     def retry_after(self, client: str) -> int:
         """Seconds the client must wait before trying credentials again; 0 when it may now."""
         try:

@@ -24,6 +24,7 @@ from sqlalchemy import Engine, Select, create_engine, event, exc, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import QueuePool
 
 from modelyard.db import audit
 from modelyard.db.prepared import Snapshot
@@ -90,6 +91,11 @@ class Database:
         self.engine = engine
         self.dialect = engine.dialect.name
         self._peeks: dict[Select[Any], str] = {}
+        # SQLite (a file): peeks run on a connection of their own per thread, kept outside the
+        # pool (see ``peek``); by thread id: a finished thread's passes to the next one.
+        self._held: dict[int, sqlite3.Connection] | None = (
+            {} if self.dialect == "sqlite" and isinstance(engine.pool, QueuePool) else None
+        )
         # One SQLite writer at a time in this process (see the module docstring). Re-entrant,
         # so a write nested in a write fails at BEGIN as it always did, never hangs.
         self._writer: AbstractContextManager[Any] = (
@@ -169,13 +175,18 @@ class Database:
     def peek(self, statement: Select[Any]) -> Any:
         """The first column of the first row of a statement without parameters, or ``None``.
 
-        For the one read every request makes (the access generation): it runs on a pooled
-        DBAPI connection, skipping SQLAlchemy's execution machinery (about 20 µs on SQLite
-        instead of 130). No result processing: plain integer or text columns only."""
+        For the one read every request makes (the access generation): it runs on a DBAPI
+        connection, skipping SQLAlchemy's execution machinery (about 14 µs on SQLite instead
+        of 130). On SQLite that connection is the calling thread's own, kept between peeks
+        (3 µs: no pool check-out, no rollback at check-in). It is in autocommit mode, so each
+        peek is a transaction of its own that sees every commit made before it, by any
+        connection or process. No result processing: plain integer or text columns only."""
         sql = self._peeks.get(statement)
         if sql is None:
             compiled = statement.compile(self.engine, compile_kwargs={"literal_binds": True})
             sql = self._peeks[statement] = str(compiled)
+        if self._held is not None:
+            return self._peek_held(self._held, sql)
         broken = self.engine.dialect.loaded_dbapi.OperationalError
         try:
             with _unavailable_as_503():  # the pool's own errors are SQLAlchemy's
@@ -195,6 +206,32 @@ class Database:
         finally:
             conn.close()  # back to the pool, which rolls back
         return row[0] if row else None
+
+    def _peek_held(self, held: dict[int, sqlite3.Connection], sql: str) -> Any:
+        thread = threading.get_ident()
+        conn = held.get(thread)
+        if conn is None:
+            conn = held[thread] = self._detached_connection()
+        try:
+            rows = conn.execute(sql).fetchall()  # to the end: no statement left open
+        except sqlite3.OperationalError as exc:
+            held.pop(thread, None)
+            conn.close()
+            raise _unreachable() from exc
+        return rows[0][0] if rows else None
+
+    def _detached_connection(self) -> sqlite3.Connection:
+        """A connection made as the pool makes them (pragmas included), then taken out of it
+        (the pool makes another for its slot when it needs one)."""
+        try:
+            with _unavailable_as_503():
+                fairy = self.engine.raw_connection()
+        except sqlite3.OperationalError as exc:
+            raise _unreachable() from exc
+        conn = fairy.driver_connection
+        fairy.detach()
+        assert isinstance(conn, sqlite3.Connection)
+        return conn
 
     def checkpoint(self) -> tuple[int, int, int] | None:
         """A passive WAL checkpoint (SQLite; ``None`` elsewhere): (busy, frames in the log,
@@ -222,6 +259,10 @@ class Database:
             return False
 
     def dispose(self) -> None:
+        if self._held is not None:
+            held, self._held = self._held, {}
+            for conn in list(held.values()):
+                conn.close()
         self.engine.dispose()
 
 

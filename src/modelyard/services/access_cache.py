@@ -103,11 +103,15 @@ class AccessCache:
 
     def sign_in(self, db: Database, secret: str) -> tuple[Principal, int]:
         """The principal of a bearer token and the generation it was checked at, or
-        UnauthenticatedError (401) as ``tokens.authenticate`` raises it."""
-        tokens.check_well_formed(secret)
+        UnauthenticatedError (401) as ``tokens.authenticate`` raises it.
+
+        A malformed token is refused before any database work; one held here was well formed
+        when it was loaded (the key is its SHA-256), so it is not checked again."""
+        key = tokens.digest(secret)
+        if key not in self._tokens.entries:
+            tokens.check_well_formed(secret)
         now = utcnow()
         generation = self.generation(db)
-        key = tokens.digest(secret)
         entry = self._tokens.get(key, generation)
         if entry is None:
             with db.read() as s:

@@ -62,8 +62,7 @@ def bind_request(
     token to ``reset`` it with."""
     now = _context.get()
     return _context.set(
-        replace(
-            now,
+        RequestContext(  # (not dataclasses.replace: twice per request, it costs 3 times more)
             request_id=now.request_id if request_id is None else request_id[:64],
             actor=now.actor if actor is None else actor,
             actor_id=actor_id if actor_id is not None else now.actor_id,
