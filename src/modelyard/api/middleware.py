@@ -4,8 +4,8 @@ NUL in paths."""
 from __future__ import annotations
 
 import json
+import os
 import time
-import uuid
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
@@ -32,6 +32,9 @@ class RequestContext:
             registry=registry,
             buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5),
         )
+        # The labelled series by (method, route, status): ``labels()`` costs more than the
+        # count itself. As bounded as the series are (route templates, not paths).
+        self._series: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -57,16 +60,26 @@ class RequestContext:
             await self.app(scope, receive, send_with_id)
         finally:
             audit.reset(bound)
-            route = _route_template(scope)
-            self.requests.labels(scope["method"], route, str(status)).inc()
-            self.latency.labels(scope["method"], route).observe(time.perf_counter() - start)
+            count, latency = self._of(scope["method"], _route_template(scope), status)
+            count.inc()
+            latency.observe(time.perf_counter() - start)
+
+    def _of(self, method: str, route: str, status: int) -> tuple[Any, Any]:
+        key = (method, route, status)
+        series = self._series.get(key)
+        if series is None:
+            series = self._series[key] = (
+                self.requests.labels(method, route, str(status)),
+                self.latency.labels(method, route),
+            )
+        return series
 
 
 def _request_id(scope: Scope) -> str:
     for key, value in scope.get("headers", []):
         if key == b"x-request-id" and 0 < len(value) <= 64 and value.isascii() and value.isalnum():
             return str(value.decode())
-    return uuid.uuid4().hex
+    return os.urandom(16).hex()  # 32 hex digits, as uuid4().hex, in a quarter of its time
 
 
 def _route_template(scope: Scope) -> str:
