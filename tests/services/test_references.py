@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import hashlib
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -146,15 +147,35 @@ def test_an_alias_comes_before_a_stage_of_the_same_name(db: Database) -> None:
     assert references.resolve(db, "team/fraud@canary").version == 1
 
 
+def _plan(db: Database, statement: Any) -> list[str]:
+    sql = str(statement.compile(db.engine, compile_kwargs={"literal_binds": True}))
+    with db.read() as s:
+        return [row[-1] for row in s.execute(text("EXPLAIN QUERY PLAN " + sql))]
+
+
 @pytest.mark.usefixtures("fraud")
 def test_an_alias_is_looked_up_by_its_key_not_by_walking_the_versions(db: Database) -> None:
     """SQLite keeps no statistics: joined on ``version_id`` alone, a resolve by alias read
     every version of the model to find the one the alias names."""
     if db.dialect != "sqlite":
         pytest.skip("SQLite's query plan")
-    statement = queries.VERSION_BY_ALIAS.params(namespace="team", name="fraud", alias="champion")
-    sql = str(statement.compile(db.engine, compile_kwargs={"literal_binds": True}))
-    with db.read() as s:
-        plan = [row[-1] for row in s.execute(text("EXPLAIN QUERY PLAN " + sql))]
+    plan = _plan(
+        db, queries.VERSION_BY_ALIAS.params(namespace="team", name="fraud", alias="champion")
+    )
     assert any(p.startswith("SEARCH aliases") and "(model_id=? AND alias=?)" in p for p in plan)
     assert not any(p.startswith("SEARCH versions") and "(model_id=?)" in p for p in plan), plan
+
+
+@pytest.mark.usefixtures("fraud")
+def test_a_number_and_the_latest_are_found_by_the_versions_key_in_their_model(
+    db: Database,
+) -> None:
+    """By number: not every version of every model of that name. Latest: the model's versions
+    from the newest down, not all of them sorted (each with its tags and aliases read)."""
+    if db.dialect != "sqlite":
+        pytest.skip("SQLite's query plan")
+    model = {"namespace": "team", "name": "fraud"}
+    by_number = _plan(db, queries.VERSION_BY_NUMBER.params(number=2, **model))
+    latest = _plan(db, queries.LATEST_VERSION.params(**model))
+    assert any("versions USING INDEX" in p and "(model_id=? AND number=?)" in p for p in by_number)
+    assert any("versions USING INDEX" in p and "(model_id=? AND number>?)" in p for p in latest)
