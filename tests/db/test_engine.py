@@ -279,3 +279,36 @@ def test_write_prepared_on_sqlite_holds_the_write_lock_and_a_busy_database_is_50
     with db.write_prepared() as t:
         _INSERT_NAMESPACE.run(t, _namespace_row("after"))
     db.dispose()
+
+
+def test_write_prepared_on_sqlite_keeps_one_connection_and_dispose_returns_it(
+    database_url: str,
+) -> None:
+    if not database_url.startswith("sqlite"):
+        pytest.skip("SQLite's held writer connection")
+    db = Database.from_url(database_url)
+    pool = db.engine.pool
+    for name in ("one", "two", "three"):
+        with db.write_prepared() as t:
+            _INSERT_NAMESPACE.run(t, _namespace_row(name))
+    assert pool.checkedout() == 1  # kept between writes, not checked out and in each time
+    db.dispose()
+    assert pool.checkedout() == 0
+
+
+def test_write_prepared_nested_never_touches_the_outer_transaction(database_url: str) -> None:
+    """A nested block (a bug) fails at BEGIN on a connection of its own; the outer block's
+    statements stay in its transaction and commit."""
+    if not database_url.startswith("sqlite"):
+        pytest.skip("SQLite's held writer connection")
+    db = Database.from_url(database_url, busy_timeout_ms=0)
+    with db.write_prepared() as t:
+        _INSERT_NAMESPACE.run(t, _namespace_row("outer"))
+        with pytest.raises(UnavailableError), db.write_prepared() as inner:
+            _INSERT_NAMESPACE.run(inner, _namespace_row("inner"))
+        _INSERT_NAMESPACE.run(t, _namespace_row("outer-after"))
+    with db.read() as s:
+        assert _NAMES.first(s, {"name": "outer"}) == ("outer",)
+        assert _NAMES.first(s, {"name": "outer-after"}) == ("outer-after",)
+        assert _NAMES.first(s, {"name": "inner"}) is None
+    db.dispose()
