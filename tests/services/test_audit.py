@@ -4,13 +4,16 @@ tampering found by ``verify`` (SQLite and PostgreSQL)."""
 from __future__ import annotations
 
 import threading
+import uuid
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import select, text
 
 from modelyard.db.engine import Database
 from modelyard.db.tables import AuditEventRow, NamespaceRow, OutboxEventRow
+from modelyard.domain.audit import GENESIS, chain_hash
 from modelyard.services import audit, models, namespaces
 
 
@@ -50,6 +53,37 @@ def test_a_failed_transaction_leaves_no_event(db: Database) -> None:
         change()
     assert _events(db) == []
     assert audit.head(db)["seq"] == 0
+
+
+def test_every_field_of_an_event_is_in_its_hash_as_verify_reads_it(db: Database) -> None:
+    """The writer hashes a body it builds of JSON types (db/audit.py); verify recomputes the
+    hash from the stored row: ids, times, nested values and the outbox payload agree."""
+    ids = (uuid.uuid4(), uuid.uuid4())
+    token = audit.bind_request(request_id="req-1", actor_id=ids[0], token_id=ids[1])
+    try:
+        with db.write() as s:
+            audit.record(
+                s,
+                "alice",
+                "test.done",
+                "t",
+                namespace="ns",
+                before={"when": datetime(2026, 1, 2, tzinfo=timezone(timedelta(hours=2)))},
+                after={"id": ids[0], "tags": {"k": "é"}, "n": [1, 2.5, None]},
+            )
+    finally:
+        audit.reset(token)
+    (event,) = _events(db)
+    assert (event.actor_id, event.token_id, event.request_id) == (*ids, "req-1")
+    assert event.before == {"when": "2026-01-01T22:00:00.000000+00:00"}
+    assert event.after == {"id": str(ids[0]), "tags": {"k": "é"}, "n": [1, 2.5, None]}
+    row = audit.event_dict(event)
+    assert event.hash == chain_hash(GENESIS, row)
+    with db.read() as s:
+        (outbox,) = s.scalars(select(OutboxEventRow))
+    assert outbox.payload["timestamp"] == row["at"]
+    assert outbox.payload["data"] == {"before": event.before, "after": event.after}
+    assert audit.verify(db).ok
 
 
 def test_audit_only_events_have_no_outbox_row(db: Database) -> None:

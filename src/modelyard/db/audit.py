@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from modelyard.db.prepared import Prepared, Snapshot
 from modelyard.db.tables import AuditEventRow, AuditHeadRow, OutboxEventRow
 from modelyard.db.types import utcnow
-from modelyard.domain.audit import GENESIS, chain_hash, jsonable, timestamp
+from modelyard.domain.audit import GENESIS, canonical_json, jsonable, link, timestamp
 
 PENDING = "modelyard.audit.pending"
 
@@ -81,22 +81,33 @@ def flush(session: Session | Snapshot) -> None:
     outbox: list[dict[str, Any]] = []
     for p in queued:
         seq += 1
-        row: dict[str, Any] = {
+        at = timestamp(p.at)
+        # The canonical body, built of JSON types (domain/audit.py hashes what verify reads back).
+        body: dict[str, Any] = {
             "seq": seq,
-            "event_id": p.event_id,
-            "at": p.at,
+            "event_id": str(p.event_id),
+            "at": at,
             "actor": p.actor,
-            "actor_id": p.actor_id,
-            "token_id": p.token_id,
+            "actor_id": str(p.actor_id) if p.actor_id is not None else None,
+            "token_id": str(p.token_id) if p.token_id is not None else None,
             "action": p.action,
             "target": p.target,
             "namespace": p.namespace,
             "before": jsonable(p.before) if p.before is not None else None,
             "after": jsonable(p.after) if p.after is not None else None,
             "request_id": p.request_id,
-            "prev_hash": prev,
         }
-        row["hash"] = prev = chain_hash(prev, row)
+        hash_ = link(prev, canonical_json(body))
+        row = {
+            **body,
+            "event_id": p.event_id,
+            "at": p.at,
+            "actor_id": p.actor_id,
+            "token_id": p.token_id,
+            "prev_hash": prev,
+            "hash": hash_,
+        }
+        prev = hash_
         events.append(row)
         if p.event:
             outbox.append(
@@ -106,7 +117,7 @@ def flush(session: Session | Snapshot) -> None:
                     "type": p.action,
                     "namespace": p.namespace,
                     "target": p.target,
-                    "payload": payload(row),
+                    "payload": payload(row, at),
                     "created_at": p.at,
                 }
             )
@@ -115,12 +126,13 @@ def flush(session: Session | Snapshot) -> None:
     _MOVE_HEAD.run(session, {"seq": seq, "hash": prev})
 
 
-def payload(row: dict[str, Any]) -> dict[str, Any]:
-    """The body an event is delivered with (webhooks)."""
+def payload(row: dict[str, Any], at: str | None = None) -> dict[str, Any]:
+    """The body an event is delivered with (webhooks); ``at``: the event time's ``timestamp``
+    when the caller has it."""
     return {
         "id": str(row["event_id"]),
         "type": row["action"],
-        "timestamp": timestamp(row["at"]),
+        "timestamp": at if at is not None else timestamp(row["at"]),
         "actor": row["actor"],
         "target": row["target"],
         "namespace": row["namespace"],

@@ -63,20 +63,32 @@ def jsonable(value: Any) -> Any:
 
 def timestamp(at: datetime) -> str:
     """The one text form of an event time: UTC, microseconds, ``+00:00``."""
-    aware = at if at.tzinfo else at.replace(tzinfo=UTC)
-    return aware.astimezone(UTC).isoformat(timespec="microseconds")
+    if at.tzinfo is not UTC:
+        at = (at if at.tzinfo else at.replace(tzinfo=UTC)).astimezone(UTC)
+    return at.isoformat(timespec="microseconds")
 
 
 def canonical(event: Mapping[str, Any]) -> str:
     body = {name: event.get(name) for name in FIELDS}
     body["at"] = timestamp(body["at"]) if isinstance(body["at"], datetime) else body["at"]
+    return canonical_json(jsonable(body))
+
+
+def canonical_json(body: Mapping[str, Any]) -> str:
+    """``canonical`` of a body that is ``jsonable`` already (the fields of ``FIELDS``, ``at``
+    as its ``timestamp``): the chain's writer builds it so and skips a second walk."""
     return json.dumps(
-        jsonable(body), sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+        body, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
     )
 
 
 def chain_hash(prev_hash: str, event: Mapping[str, Any]) -> str:
-    return hashlib.sha256((prev_hash + canonical(event)).encode()).hexdigest()
+    return link(prev_hash, canonical(event))
+
+
+def link(prev_hash: str, canonical_text: str) -> str:
+    """The hash of an event whose canonical form is ``canonical_text``."""
+    return hashlib.sha256((prev_hash + canonical_text).encode()).hexdigest()
 
 
 @dataclass(frozen=True)
