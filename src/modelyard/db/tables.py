@@ -49,6 +49,10 @@ NAMING_CONVENTION = {
 # '.' when ordering), so ordering and keyset pages agree between SQLite and PostgreSQL.
 Name = String(64).with_variant(String(64, collation="C"), "postgresql")
 Key = String(128).with_variant(String(128, collation="C"), "postgresql")
+# The audit chain's and the outbox's sequence number: BIGINT, and on SQLite INTEGER, which makes
+# the primary key the table's rowid, so an append writes the table's b-tree only, not a
+# separate key index besides (migration 0010).
+Seq = BigInteger().with_variant(Integer(), "sqlite")
 ArtifactPath = String(1024).with_variant(String(1024, collation="C"), "postgresql")
 Digest = String(71)
 PackageName = String(200).with_variant(String(200, collation="C"), "postgresql")
@@ -142,7 +146,11 @@ class VersionRow(Base):
 
 
 class VersionTagRow(Base):
+    """A version's tags. On SQLite the rows live in the primary key's b-tree (``WITHOUT
+    ROWID``): a tag insert writes one b-tree, not a table and its key index (migration 0010)."""
+
     __tablename__ = "version_tags"
+    __table_args__ = {"sqlite_with_rowid": False}
 
     version_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("versions.id", ondelete="CASCADE"), primary_key=True
@@ -495,7 +503,7 @@ class AuditEventRow(Base):
 
     __tablename__ = "audit_events"
 
-    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(Seq, primary_key=True, autoincrement=False)
     event_id: Mapped[uuid.UUID] = mapped_column(unique=True)
     at: Mapped[datetime] = mapped_column(index=True)
     actor: Mapped[str] = mapped_column(String(128), index=True)
@@ -530,9 +538,9 @@ class OutboxEventRow(Base):
 
     __tablename__ = "outbox_events"
 
-    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(Seq, primary_key=True, autoincrement=False)
     event_id: Mapped[uuid.UUID] = mapped_column(unique=True)
-    type: Mapped[str] = mapped_column(String(64), index=True)
+    type: Mapped[str] = mapped_column(String(64))  # no index: nothing looks events up by type
     namespace: Mapped[str | None] = mapped_column(Name)
     target: Mapped[str] = mapped_column(String(300))
     payload: Mapped[dict[str, Any]]
