@@ -5,12 +5,14 @@ downgrade, and the chain, the tags and the free-text search still work either wa
 
 from __future__ import annotations
 
+import pytest
 from alembic import command
-from sqlalchemy import select, text
+from sqlalchemy import select, text, update
+from sqlalchemy.exc import IntegrityError
 
 from modelyard.db import migrate
 from modelyard.db.engine import Database
-from modelyard.db.tables import OutboxEventRow, VersionTagRow
+from modelyard.db.tables import OutboxEventRow, VersionRow, VersionTagRow
 from modelyard.services import audit, models, namespaces, search, versions
 from tests.db.test_migrations import (
     _alembic,
@@ -44,6 +46,19 @@ def _key_indexes(db: Database, table: str) -> int:
         return int(s.scalar(text(sql), {"t": table}) or 0)
 
 
+def _one_version_per_exclusive_stage(db: Database) -> None:
+    """The partial unique index holds what the constraint held (and the error names the
+    column, which services/stages.py turns into TRANSITION_CONFLICT)."""
+    with db.write() as s:
+        s.execute(update(VersionRow).where(VersionRow.number == 1).values(
+            stage="production", exclusive_stage="production"))  # fmt: skip
+    with pytest.raises(IntegrityError, match="exclusive_stage"), db.write() as s:
+        s.execute(update(VersionRow).where(VersionRow.number == 2).values(
+            stage="production", exclusive_stage="production"))  # fmt: skip
+    with db.write() as s:
+        s.execute(update(VersionRow).values(stage="development", exclusive_stage=None))
+
+
 def test_rows_survive_the_upgrade_and_the_downgrade(empty_url: str) -> None:  # noqa: F811
     db = Database.from_url(empty_url)
     try:
@@ -68,6 +83,12 @@ def test_rows_survive_the_upgrade_and_the_downgrade(empty_url: str) -> None:  # 
             assert _key_indexes(db, "outbox_events") == 0
             assert "search_fts_docsize" not in names
             assert "ix_outbox_events_type" not in names
+            with db.read() as s:
+                plan = s.execute(text("EXPLAIN QUERY PLAN SELECT id FROM versions"
+                                      " WHERE manifest_digest = 'sha256:x'")).all()  # fmt: skip
+            assert "ix_versions_manifest_digest" in str(plan)  # the partial index serves it
+
+        _one_version_per_exclusive_stage(db)
 
         db.dispose()
         command.downgrade(_alembic(empty_url), "0009")
@@ -76,5 +97,6 @@ def test_rows_survive_the_upgrade_and_the_downgrade(empty_url: str) -> None:  # 
         if db.dialect == "sqlite":
             assert {"search_fts_docsize", "ix_outbox_events_type"} <= _sqlite_objects(db)
             assert _key_indexes(db, "audit_events") == 1
+        _one_version_per_exclusive_stage(db)
     finally:
         db.dispose()
