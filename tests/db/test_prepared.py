@@ -8,13 +8,14 @@ from datetime import UTC, datetime
 from typing import Any, cast
 
 import pytest
-from sqlalchemy import Table, bindparam, insert, select, text, update
+from sqlalchemy import Table, bindparam, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from modelyard.db.engine import Database
 from modelyard.db.prepared import Prepared
 from modelyard.db.tables import NamespaceRow, OutboxEventRow
+from modelyard.settings import Settings
 
 NS = cast(Table, NamespaceRow.__table__)
 OUT = cast(Table, OutboxEventRow.__table__)
@@ -159,3 +160,39 @@ def test_a_snapshot_reads_committed_rows(db: Database) -> None:
     with db.snapshot() as snap, db.write() as s:  # a snapshot does not hold writers up
         Prepared(insert(NS)).run(s, _namespace("other"))
         assert names.first(snap, {"name": "team"}) == ("team",)
+
+
+def test_a_snapshot_is_one_consistent_read_and_the_next_sees_what_others_committed(
+    db: Database, settings: Settings
+) -> None:
+    """On SQLite a thread's snapshots (and peeks) share the connection it keeps: each
+    snapshot still reads as of its start and ends there, leaving nothing open, and neither a
+    snapshot inside it nor a peek is held to its point in time."""
+    other = Database.from_url(settings.resolved_database_url)  # as another process has it
+    names = Prepared(select(NS.c.name).order_by(NS.c.name))
+    count = select(func.count()).select_from(NS)
+    try:
+        with db.snapshot() as snap:
+            assert names.rows(snap, {}) == []
+            with other.write() as s:
+                Prepared(insert(NS)).run(s, _namespace("one"))
+            # As of the snapshot's start on SQLite; PostgreSQL reads at READ COMMITTED.
+            assert names.rows(snap, {}) == ([] if db.dialect == "sqlite" else [("one",)])
+            with db.snapshot() as inner:
+                assert names.rows(inner, {}) == [("one",)]
+            assert db.peek(count) == 1
+        with db.snapshot() as snap:
+            assert names.rows(snap, {}) == [("one",)]
+        with pytest.raises(RuntimeError), db.snapshot() as snap:
+            raise RuntimeError("the block fails")
+        with other.write() as s:
+            Prepared(insert(NS)).run(s, _namespace("two"))
+        with db.snapshot() as snap:
+            assert names.rows(snap, {}) == [("one",), ("two",)]
+        assert db.peek(count) == 2
+        if db.dialect == "sqlite":  # no read left open: a checkpoint gets the whole log
+            busy, frames, done = db.checkpoint() or (1, 0, 0)
+            assert busy == 0
+            assert frames == done
+    finally:
+        other.dispose()
