@@ -3,9 +3,12 @@ the file system to put new files. The shared contract is in test_conformance.py.
 
 from __future__ import annotations
 
+import ctypes
+import errno
 import os
 import threading
 from pathlib import Path
+from typing import cast
 
 import pytest
 
@@ -29,8 +32,28 @@ def test_spreading_is_best_effort_where_the_file_system_refuses(tmp_path: Path) 
     assert inodes.spread_subdirectories(tmp_path / "absent") is False
 
 
+@pytest.fixture
+def file_by_file(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Batches sync each file and directory, as where syncfs is not to be trusted."""
+    monkeypatch.setattr(local, "_syncfs_for", lambda directory: None)
+
+
+def _write_batch(store: LocalBlobStore, blobs: list[bytes]) -> list[bool]:
+    with store.open_batch() as batch:
+        for data in blobs:
+            batch.add([data])
+        return batch.publish([(digest_of(data), len(data)) for data in blobs])
+
+
+def _needs_syncfs(path: Path) -> None:
+    handle = local._syncfs_for(path)
+    if handle is None:
+        pytest.skip("no trusted syncfs here (not Linux 5.8+, or not ext4/xfs/btrfs/f2fs/tmpfs)")
+    handle.close()
+
+
 def test_batch_syncs_the_fanout_parent_once_and_every_touched_fanout_dir(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, file_by_file: None
 ) -> None:
     store = LocalBlobStore(tmp_path)
     synced: list[Path] = []
@@ -48,7 +71,7 @@ def test_batch_syncs_the_fanout_parent_once_and_every_touched_fanout_dir(
 
 
 def test_batches_sync_on_the_stores_long_lived_threads(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, file_by_file: None
 ) -> None:
     store = LocalBlobStore(tmp_path)
     threads: set[str] = set()
@@ -68,7 +91,7 @@ def test_batches_sync_on_the_stores_long_lived_threads(
 
 
 def test_a_failed_sync_fails_the_batch_after_every_sync_ended(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, file_by_file: None
 ) -> None:
     store = LocalBlobStore(tmp_path)
     calls: list[Path] = []
@@ -88,3 +111,99 @@ def test_a_failed_sync_fails_the_batch_after_every_sync_ended(
     assert err.value.code == "BLOB_STORE_UNAVAILABLE"
     assert len(calls) == len(blobs)
     assert all(store.stat(digest_of(data)) is None for data in blobs)
+
+
+def test_a_batch_is_made_durable_by_two_syncfs_calls_not_a_sync_per_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _needs_syncfs(tmp_path)
+    store = LocalBlobStore(tmp_path)
+    events: list[str] = []
+    real_sync = local._SyncFs.sync
+    real_replace = os.replace
+
+    def sync(self: local._SyncFs) -> bool:
+        events.append("syncfs")
+        return real_sync(self)
+
+    def replace(src: object, dst: object) -> None:
+        events.append("rename")
+        real_replace(src, dst)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(local._SyncFs, "sync", sync)
+    monkeypatch.setattr(local.os, "replace", replace)
+    for name in ("_fsync_file", "_fsync_dir", "_start_writeback"):
+        monkeypatch.setattr(local, name, lambda *args, name=name: events.append(name))
+    blobs = [os.urandom(100) for _ in range(40)]
+    assert _write_batch(store, blobs) == [True] * 40
+    # Every member's bytes and inode on disk before any name points at them; the names after.
+    assert events == ["syncfs"] + ["rename"] * 40 + ["syncfs"]
+    assert all(store.stat(digest_of(b)) is not None for b in blobs)
+
+
+def _fake_syncfs(monkeypatch: pytest.MonkeyPatch, error: int) -> list[int]:
+    """syncfs failing with ``error``; statfs the real one. Returns the descriptors it got."""
+    calls = local._libc_calls()
+    if calls is None:
+        pytest.skip("no syncfs on this platform")
+    statfs = calls[1]
+    seen: list[int] = []
+
+    def syncfs(fd: int) -> int:
+        seen.append(fd)
+        ctypes.set_errno(error)
+        return -1
+
+    monkeypatch.setattr(local, "_libc_calls", lambda: (syncfs, statfs))
+    return seen
+
+
+def test_a_batch_syncs_file_by_file_where_syncfs_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _needs_syncfs(tmp_path)
+    store = LocalBlobStore(tmp_path)
+    seen = _fake_syncfs(monkeypatch, errno.EPERM)  # e.g. a seccomp filter
+    synced: list[Path] = []
+    real = local._fsync_file
+    monkeypatch.setattr(local, "_fsync_file", lambda p: (synced.append(Path(p)), real(p)))
+    blobs = [f"refused {i}".encode() for i in range(6)]
+    assert _write_batch(store, blobs) == [True] * 6
+    assert len(seen) == 1
+    assert len(synced) == 6
+    assert all(store.stat(digest_of(b)) is not None for b in blobs)
+
+
+def test_a_failed_syncfs_fails_the_batch_and_publishes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _needs_syncfs(tmp_path)
+    store = LocalBlobStore(tmp_path)
+    _fake_syncfs(monkeypatch, errno.EIO)  # a write-back failed somewhere on the file system
+    blobs = [f"lost {i}".encode() for i in range(6)]
+    with pytest.raises(UnavailableError) as err:
+        _write_batch(store, blobs)
+    assert err.value.code == "BLOB_STORE_UNAVAILABLE"
+    assert all(store.stat(digest_of(b)) is None for b in blobs)
+    assert list((tmp_path / layout.UPLOADS).iterdir()) == []
+
+
+def test_file_systems_without_a_trusted_syncfs_sync_file_by_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _needs_syncfs(tmp_path)
+    monkeypatch.setattr(local, "_SYNCFS_FILE_SYSTEMS", frozenset())  # as on NFS or FUSE
+    assert local._syncfs_for(tmp_path) is None
+    monkeypatch.setattr(local, "_libc_calls", lambda: None)  # not Linux, or before 5.8
+    assert local._syncfs_for(tmp_path) is None
+
+
+def test_a_batch_left_unpublished_closes_its_syncfs_handle(tmp_path: Path) -> None:
+    _needs_syncfs(tmp_path)
+    store = LocalBlobStore(tmp_path)
+    with store.open_batch() as batch:
+        batch.add([b"never published"])
+        handle = cast(local._LocalBatch, batch).syncfs
+        assert handle is not None
+        assert handle.fd is not None
+    assert handle.fd is None  # closed: a refused batch does not leak a descriptor

@@ -30,14 +30,16 @@ import errno
 import fcntl
 import functools
 import os
+import re
 import shutil
+import sys
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor, wait
 from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import BinaryIO, cast
+from typing import Any, BinaryIO, cast
 from urllib.parse import unquote, urlsplit
 
 from modelyard.blobs import layout
@@ -154,8 +156,14 @@ class LocalBlobStore:
         except OSError as exc:
             raise store_unavailable("open a batch", exc) from exc
         try:
-            yield _LocalBatch(self, upload_id)
+            batch = _LocalBatch(self, upload_id)
+        except BaseException:
+            self.delete_upload(upload_id)
+            raise
+        try:
+            yield batch
         finally:
+            batch.close()
             self.delete_upload(upload_id)  # the members left: refused, or already held
 
     def read_upload(self, upload_id: str, segments: list[Segment], size: int) -> Iterator[bytes]:
@@ -242,6 +250,7 @@ class _LocalBatch:
         self.store = store
         self.upload_id = upload_id
         self.files: list[Path] = []
+        self.syncfs = _syncfs_for(store._path(layout.upload_dir(upload_id)))
 
     def add(self, chunks: Iterable[bytes]) -> int:
         path = self.store._path(layout.upload_member_key(self.upload_id, len(self.files)))
@@ -251,8 +260,9 @@ class _LocalBatch:
             raise store_unavailable("write a batch", exc) from exc
         self.files.append(path)
         try:
-            written = _write_at(fd, 0, chunks)
-            _start_writeback(fd, 0, written)
+            written = _write_new(fd, chunks)
+            if self.syncfs is None:  # syncfs starts every member's writeback at once
+                _start_writeback(fd, 0, written)
         finally:
             os.close(fd)
         return written
@@ -261,17 +271,39 @@ class _LocalBatch:
         if len(members) != len(self.files):
             raise ValueError(f"{len(members)} digests for {len(self.files)} blobs")
         try:
-            _in_parallel(_fsync_file, self.files)
-            touched = sorted({self.store._path(layout.fanout_dir(d)) for d, _ in members})
-            self._make_fanout_dirs(touched)
-            pairs = zip(self.files, members, strict=True)
-            created = [self._place(path, digest) for path, (digest, _) in pairs]
-            _in_parallel(_fsync_dir, touched)
+            if self.syncfs is not None and self.syncfs.sync():
+                return self._publish_synced_by_syncfs(self.syncfs, members)
+            return self._publish_synced_by_file(members)
         except OSError as exc:
             raise store_unavailable("publish a batch", exc) from exc
+
+    def close(self) -> None:
+        if self.syncfs is not None:
+            self.syncfs.close()
+
+    def _publish_synced_by_syncfs(
+        self, syncfs: _SyncFs, members: list[tuple[str, int]]
+    ) -> list[bool]:
+        """Bytes and inodes of every member durable (one syncfs, done by ``publish``), then
+        the renames, then one more syncfs for the new names and fan-out directories."""
+        touched = sorted({self.store._path(layout.fanout_dir(d)) for d, _ in members})
+        self._make_fanout_dirs(touched, sync=False)
+        pairs = zip(self.files, members, strict=True)
+        created = [self._place(path, digest) for path, (digest, _) in pairs]
+        if not syncfs.sync():
+            raise OSError(errno.EIO, "syncfs stopped working between two calls")
         return created
 
-    def _make_fanout_dirs(self, directories: list[Path]) -> None:
+    def _publish_synced_by_file(self, members: list[tuple[str, int]]) -> list[bool]:
+        _in_parallel(_fsync_file, self.files)
+        touched = sorted({self.store._path(layout.fanout_dir(d)) for d, _ in members})
+        self._make_fanout_dirs(touched, sync=True)
+        pairs = zip(self.files, members, strict=True)
+        created = [self._place(path, digest) for path, (digest, _) in pairs]
+        _in_parallel(_fsync_dir, touched)
+        return created
+
+    def _make_fanout_dirs(self, directories: list[Path], sync: bool) -> None:
         """Make the fan-out directories the batch lacks, then sync their parent once (a
         fresh store lacks most of the 256: one sync each, in a row, took longer than the
         batch's own bytes)."""
@@ -283,7 +315,7 @@ class _LocalBatch:
                     made = True
                 except FileExistsError:
                     pass  # a concurrent publish made it (and syncs its parent)
-        if made:
+        if made and sync:
             _fsync_dir(self.store.root / layout.BLOBS)
 
     def _place(self, path: Path, digest: str) -> bool:
@@ -327,6 +359,88 @@ def _fsync_file(path: Path) -> None:
         os.close(fd)
 
 
+# -- syncfs ---------------------------------------------------------------------------------
+
+# File systems whose syncfs(2) writes back every dirty page, inode and directory block and
+# flushes the device cache (their ``sync_fs`` commits the journal or, without one, flushes):
+# ext2/3/4, XFS, Btrfs, F2FS. tmpfs holds nothing to sync. Others (NFS, FUSE, overlay...) may
+# only push pages to a server or daemon: those batches sync file by file.
+_SYNCFS_FILE_SYSTEMS = frozenset({0xEF53, 0x58465342, 0x9123683E, 0xF2F52010, 0x01021994})
+_SYNCFS_KERNEL = (5, 8)  # before 5.8, syncfs returned 0 even when write-back had failed
+_UNAVAILABLE = (errno.ENOSYS, errno.EPERM, errno.EACCES, errno.EOPNOTSUPP)
+
+
+class _StatFs(ctypes.Structure):
+    _fields_ = [("f_type", ctypes.c_long), ("rest", ctypes.c_byte * 248)]
+
+
+@functools.cache
+def _libc_calls() -> tuple[Callable[[int], int], Callable[[bytes, Any], int]] | None:
+    """Linux's syncfs(2) and statfs(2) from libc, where the kernel's syncfs reports write-back
+    errors (5.8 and later); None elsewhere."""
+    if not sys.platform.startswith("linux"):
+        return None
+    release = re.match(r"(\d+)\.(\d+)", os.uname().release)
+    if release is None or (int(release[1]), int(release[2])) < _SYNCFS_KERNEL:
+        return None
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        syncfs, statfs = libc.syncfs, libc.statfs
+    except (OSError, AttributeError):
+        return None
+    syncfs.argtypes, syncfs.restype = [ctypes.c_int], ctypes.c_int
+    statfs.argtypes = [ctypes.c_char_p, ctypes.POINTER(_StatFs)]
+    statfs.restype = ctypes.c_int
+    return syncfs, statfs
+
+
+class _SyncFs:
+    """syncfs(2) through a descriptor of a batch's directory, opened before the batch's first
+    byte is written. The kernel reports through it any write-back error on the file system
+    since it was opened (``errseq``), so a failed write-back of a member is never missed."""
+
+    def __init__(self, fd: int, syncfs: Callable[[int], int]) -> None:
+        self.fd: int | None = fd
+        self._syncfs = syncfs
+
+    def sync(self) -> bool:
+        """True once every dirty byte, inode and directory entry of the file system is on
+        disk; False if this process may not call syncfs (a seccomp filter): sync otherwise.
+        OSError if the kernel reports an error."""
+        if self.fd is None:
+            raise OSError(errno.EBADF, "the batch's syncfs handle is closed")
+        if self._syncfs(self.fd) == 0:
+            return True
+        err = ctypes.get_errno()
+        if err in _UNAVAILABLE:
+            return False
+        raise OSError(err, f"syncfs: {os.strerror(err)}")
+
+    def close(self) -> None:
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
+
+
+def _syncfs_for(directory: Path) -> _SyncFs | None:
+    """A syncfs handle for a batch written in ``directory``, or None when this platform or file
+    system must sync each file (and directory) instead."""
+    calls = _libc_calls()
+    if calls is None:
+        return None
+    syncfs, statfs = calls
+    info = _StatFs()
+    if statfs(os.fsencode(directory), ctypes.byref(info)) != 0:
+        return None
+    if info.f_type not in _SYNCFS_FILE_SYSTEMS:
+        return None
+    try:
+        fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError as exc:
+        raise store_unavailable("open a batch", exc) from exc
+    return _SyncFs(fd, syncfs)
+
+
 class _LocalWriter:
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -341,6 +455,24 @@ class _LocalWriter:
         finally:
             os.close(fd)
         return [Segment(offset, written, layout.UPLOAD_DATA)] if written else []
+
+
+def _write_new(fd: int, chunks: Iterable[bytes]) -> int:
+    """Write ``chunks`` to a file just made (empty, at offset 0): no size check, no seek."""
+    written = flushed = 0
+    for chunk in chunks:
+        view = memoryview(chunk)
+        while view:
+            try:
+                n = os.write(fd, view)
+            except OSError as exc:
+                raise store_unavailable("write a batch", exc) from exc
+            view = view[n:]
+            written += n
+        if written - flushed >= WRITEBACK_EVERY:
+            _start_writeback(fd, flushed, written - flushed)
+            flushed = written
+    return written
 
 
 def _write_at(fd: int, offset: int, chunks: Iterable[bytes]) -> int:
