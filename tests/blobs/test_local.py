@@ -96,9 +96,9 @@ def test_a_failed_sync_fails_the_batch_after_every_sync_ended(
     store = LocalBlobStore(tmp_path)
     calls: list[Path] = []
 
-    def failing(path: Path) -> None:
-        calls.append(path)
-        if path.name == "000003":
+    def failing(path: str) -> None:
+        calls.append(Path(path))
+        if Path(path).name == "000003":
             raise OSError(5, "I/O error")
 
     monkeypatch.setattr(local, "_fsync_file", failing)

@@ -30,20 +30,24 @@ _CONTENT_RANGE_RE = re.compile(r"^(?:bytes )?(\d{1,19})-(\d{1,19})(?:/(?:\d{1,19
 _RANGE_RE = re.compile(r"^bytes=(\d{0,19})-(\d{0,19})$")
 
 
-async def _pieces(request: Request) -> AsyncGenerator[bytes, None]:
+async def _pieces(request: Request) -> AsyncGenerator[list[bytes], None]:
+    """The body's ASGI messages, grouped into pieces of at least ``PIECE`` bytes."""
     parts: list[bytes] = []
     size = 0
     async for message in request.stream():
         parts.append(message)
         size += len(message)
         if size >= PIECE:
-            yield b"".join(parts)  # the one copy each byte takes on its way to the disk
+            yield parts
             parts, size = [], 0
     if size:
-        yield b"".join(parts)
+        yield parts
 
 
-async def _produce(request: Request, send: MemoryObjectSendStream[bytes | Exception]) -> None:
+Item = list[bytes] | Exception
+
+
+async def _produce(request: Request, send: MemoryObjectSendStream[Item]) -> None:
     """Read the body into ``send``; a failure (client gone) travels down the stream too."""
     async with send:
         try:
@@ -53,8 +57,10 @@ async def _produce(request: Request, send: MemoryObjectSendStream[bytes | Except
             await send.send(InvalidInputError("BAD_REQUEST", "the client went away mid-body"))
 
 
-def _blocking(receive: MemoryObjectReceiveStream[bytes | Exception]) -> Iterator[bytes]:
-    """Iterate the pieces from a worker thread started by ``anyio.to_thread``."""
+def _blocking(receive: MemoryObjectReceiveStream[Item], joined: bool) -> Iterator[bytes]:
+    """Iterate the pieces from a worker thread started by ``anyio.to_thread``: each joined
+    into one (the one copy each byte takes on its way to the disk), or its messages one by
+    one (no copy) when ``joined`` is False."""
     while True:
         try:
             item = anyio.from_thread.run(receive.receive)
@@ -62,20 +68,29 @@ def _blocking(receive: MemoryObjectReceiveStream[bytes | Exception]) -> Iterator
             return
         if isinstance(item, Exception):
             raise item
-        yield item
+        if joined:
+            yield b"".join(item)
+        else:
+            yield from item
 
 
-async def run_with_body(request: Request, call: Callable[[Iterator[bytes]], R]) -> R:
+async def run_with_body(
+    request: Request, call: Callable[[Iterator[bytes]], R], joined: bool = True
+) -> R:
     """``call(body)`` in a worker thread, ``body`` streaming the request's body.
 
     The event loop keeps reading the socket while the thread writes and hashes: up to
     ``AHEAD`` pieces wait between them, so network and disk work overlap and memory stays
-    bounded. If ``call`` returns without reading everything, the reader is cancelled."""
-    send, receive = anyio.create_memory_object_stream[bytes | Exception](AHEAD)
+    bounded. If ``call`` returns without reading everything, the reader is cancelled.
+    ``joined``: the body's items are pieces of about ``PIECE`` bytes (for a caller that
+    writes and hashes each item: fewer calls); else the ASGI messages as they came (tens to
+    hundreds of KiB each), still handed over a piece at a time, for a caller that splits
+    the body itself and would only copy the joined piece apart again."""
+    send, receive = anyio.create_memory_object_stream[Item](AHEAD)
     result: list[R] = []
 
     async def consume() -> None:
-        result.append(await anyio.to_thread.run_sync(call, _blocking(receive)))
+        result.append(await anyio.to_thread.run_sync(call, _blocking(receive, joined)))
         tasks.cancel_scope.cancel()  # the reader may still wait for a body nobody wants
 
     try:

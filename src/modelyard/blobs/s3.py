@@ -322,7 +322,7 @@ class _S3Batch:
         self.spans: list[tuple[int, int]] = []  # (offset in the spool, size) per member
         self.end = 0
 
-    def add(self, chunks: Iterable[bytes]) -> int:
+    def add(self, chunks: Iterable[bytes | memoryview]) -> int:
         start = self.end
         for chunk in chunks:  # an error of the body's own (client gone) passes through
             try:

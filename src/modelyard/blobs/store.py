@@ -94,7 +94,7 @@ class UploadWriter(Protocol):
 
 
 class BatchWriter(Protocol):
-    def add(self, chunks: Iterable[bytes]) -> int:
+    def add(self, chunks: Iterable[bytes | memoryview]) -> int:
         """Store one more blob's bytes in the batch's scratch area (not durable yet); returns
         how many bytes there were. If ``chunks`` raises, the exception propagates."""
         ...

@@ -17,6 +17,7 @@ checks digests against bytes: the upload service does, as they stream past.
 
 from __future__ import annotations
 
+import struct
 import tarfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -52,7 +53,7 @@ class Member:
     index: int
     digest: str
     size: int
-    chunks: Iterator[bytes]
+    chunks: Iterator[memoryview]  # views of the body: valid while the body's piece is
 
 
 def read_batch(body: Iterable[bytes]) -> Iterator[Member]:
@@ -74,27 +75,67 @@ def read_batch(body: Iterable[bytes]) -> Iterator[Member]:
 
 
 def _parse_header(block: bytes, index: int) -> tuple[str, int]:
+    """The digest and size a member's header names. Only what the server uses is read (the
+    checksum, name, ustar prefix, type and size; mode, owner and times are ignored), the way
+    ``tarfile`` reads those fields, at a fifth of its cost."""
+    stored = _number(block[148:156])
+    if stored is None or not _checksum_matches(block, stored):
+        raise invalid(f"member {index} has a damaged header (bad checksum)", member=index)
     try:
-        info = tarfile.TarInfo.frombuf(block, "utf-8", "strict")
-    except (tarfile.HeaderError, UnicodeDecodeError) as exc:
+        name = _text(block[0:100])
+        prefix = _text(block[345:500])
+    except UnicodeDecodeError as exc:
         raise invalid(f"member {index} has a damaged header ({exc})", member=index) from None
-    if info.type not in _REGULAR:
+    kind = block[156:157]
+    if kind not in _REGULAR or (kind == tarfile.AREGTYPE and name.endswith("/")):
         raise invalid(f"member {index} is not a regular file", member=index)
+    if prefix:  # a ustar long name: never a digest
+        name = f"{prefix}/{name}"
+    size = _number(block[124:136])
+    if size is None or size < 0:
+        raise invalid(f"member {index} has a damaged header (bad size)", member=index)
     try:
-        digest = check_digest(info.name)
+        digest = check_digest(name)
     except InvalidInputError:
         raise invalid(
-            f"member {index} is named {info.name[:80]!r}, not by a digest", member=index
+            f"member {index} is named {name[:80]!r}, not by a digest", member=index
         ) from None
-    return digest, info.size
+    return digest, size
+
+
+def _text(field: bytes) -> str:
+    return field.split(b"\0", 1)[0].decode("utf-8")
+
+
+def _number(field: bytes) -> int | None:
+    """A numeric header field as ``tarfile`` reads it: octal digits up to a NUL, or GNU's
+    base-256 (first byte 0o200, or 0o377 for a negative number); None when unreadable."""
+    if field[0] in (0o200, 0o377):
+        n = int.from_bytes(field[1:], "big")
+        return n - 256 ** (len(field) - 1) if field[0] == 0o377 else n
+    try:
+        return int(field.split(b"\0", 1)[0].decode("ascii").strip() or "0", 8)
+    except (UnicodeDecodeError, ValueError):
+        return None
+
+
+def _checksum_matches(block: bytes, stored: int) -> bool:
+    """The header's checksum, the field itself counted as eight spaces, summed as unsigned
+    bytes or (as some old tars did) as signed ones."""
+    unsigned = 256 + sum(block[:148]) + sum(block[156:])
+    if stored == unsigned:
+        return True
+    signed: tuple[int, ...] = struct.unpack_from("148b8x356b", block)
+    return stored == 256 + sum(signed)
 
 
 class _Reader:
-    """Exact-length reads over an iterator of byte strings of any sizes."""
+    """Exact-length reads over an iterator of byte strings of any sizes. A member's bytes
+    come out as views of the body's pieces, never copied."""
 
     def __init__(self, body: Iterable[bytes]) -> None:
         self._body = iter(body)
-        self._buf = b""
+        self._buf = memoryview(b"")
         self._at = 0
 
     def _fill(self) -> bool:
@@ -102,10 +143,10 @@ class _Reader:
             piece = next(self._body, None)
             if piece is None:
                 return False
-            self._buf, self._at = piece, 0
+            self._buf, self._at = memoryview(piece), 0
         return True
 
-    def pieces(self, n: int) -> Iterator[bytes]:
+    def pieces(self, n: int) -> Iterator[memoryview]:
         while n > 0:
             if not self._fill():
                 raise invalid("the body ends inside a member")
@@ -134,5 +175,5 @@ class _Reader:
         while self._fill():
             rest = self._buf[self._at :]
             self._at = len(self._buf)
-            if rest.strip(b"\0"):
+            if bytes(rest).strip(b"\0"):
                 raise invalid("there are bytes after the end-of-batch marker")

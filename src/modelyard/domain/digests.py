@@ -13,8 +13,11 @@ import hmac
 import re
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from typing import TypeVar
 
 from modelyard.domain.errors import InvalidInputError
+
+B = TypeVar("B", bytes, memoryview)  # a piece of a byte stream
 
 ALGORITHM = "sha256"
 DIGEST_RE = re.compile(r"^sha256:[0-9a-f]{64}$")
@@ -68,7 +71,7 @@ class Hasher:
         return f"sha256:{self._h.hexdigest()}"
 
 
-def hashing(chunks: Iterable[bytes], hasher: Hasher) -> Iterator[bytes]:
+def hashing(chunks: Iterable[B], hasher: Hasher) -> Iterator[B]:
     """Pass ``chunks`` through, feeding each one to ``hasher`` (hash while streaming)."""
     for chunk in chunks:
         hasher.update(chunk)

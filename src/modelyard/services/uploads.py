@@ -398,9 +398,10 @@ def put_batch(t: Transfers, length: int | None, chunks: Iterable[bytes]) -> list
     if length is not None and length > batch_body_limit():
         raise _batch_too_large(f"a batch body of {length} bytes")
     members: list[tuple[str, int]] = []
+    held = 0  # bytes of the members so far
     with t.store.open_batch() as batch:
         for member in read_batch(chunks):
-            _check_batch_room(t, members, member.size)
+            _check_batch_room(t, len(members), held, member.size)
             hasher = Hasher()
             batch.add(hashing(member.chunks, hasher))
             if not same_digest(hasher.digest, member.digest):
@@ -412,16 +413,18 @@ def put_batch(t: Transfers, length: int | None, chunks: Iterable[bytes]) -> list
                     actual=hasher.digest,
                 )
             members.append((member.digest, hasher.size))
+            held += hasher.size
         created = batch.publish(members)
     return blobs.register_many(t.db, t.store, members, created)
 
 
-def _check_batch_room(t: Transfers, members: list[tuple[str, int]], size: int) -> None:
+def _check_batch_room(t: Transfers, count: int, held: int, size: int) -> None:
+    """Room for one more member of ``size`` bytes after ``count`` members of ``held`` bytes."""
     if size > t.max_blob_bytes:
         raise too_large(size, t.max_blob_bytes)
-    if len(members) >= MAX_BATCH_BLOBS:
+    if count >= MAX_BATCH_BLOBS:
         raise _batch_too_large(f"more than {MAX_BATCH_BLOBS} blobs")
-    if sum(n for _, n in members) + size > MAX_BATCH_BYTES:
+    if held + size > MAX_BATCH_BYTES:
         raise _batch_too_large(f"more than {MAX_BATCH_BYTES} bytes of blobs")
 
 

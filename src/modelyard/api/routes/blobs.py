@@ -179,7 +179,9 @@ async def put_batch(request: Request) -> BatchOut:
     400 DIGEST_INVALID and none is kept."""
     t = _transfers(request)
     length = content_length(request)
-    stored = await run_with_body(request, lambda body: uploads.put_batch(t, length, body))
+    stored = await run_with_body(
+        request, lambda body: uploads.put_batch(t, length, body), joined=False
+    )
     return BatchOut(blobs=[BlobOut.of(b) for b in stored])
 
 
