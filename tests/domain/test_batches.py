@@ -42,6 +42,16 @@ def test_headers_are_ustar_with_the_digest_as_name() -> None:
     assert header[257:262] == b"ustar"
 
 
+@pytest.mark.parametrize("size", [0, 1, 511, 512, 100_000, 8**11 - 1])
+def test_headers_are_byte_for_byte_what_tarfile_writes(size: int) -> None:
+    digest = digest_of(str(size).encode())
+    info = tarfile.TarInfo(digest)
+    info.size, info.mode = size, 0o444
+    assert member_header(digest, size) == _header(info)
+    with pytest.raises(ValueError, match="8 GiB"):
+        member_header(digest, 8**11)
+
+
 def test_a_stream_cut_inside_a_member_is_batch_invalid() -> None:
     body = body_of([os.urandom(1000)])[:800]
     with pytest.raises(InvalidInputError) as err:

@@ -32,11 +32,33 @@ _REGULAR = (tarfile.REGTYPE, tarfile.AREGTYPE)
 
 
 def member_header(digest: str, size: int) -> bytes:
-    """The 512-byte ustar header of a member holding blob ``digest`` (``size`` bytes)."""
-    info = tarfile.TarInfo(check_digest(digest))
-    info.size = size
-    info.mode = 0o444
-    return info.tobuf(format=tarfile.USTAR_FORMAT, encoding="utf-8", errors="strict")
+    """The 512-byte ustar header of a member holding blob ``digest`` (``size`` bytes): what
+    ``tarfile`` writes for a regular file of mode 0444 owned by 0:0 at time 0, made directly
+    (a fifth of its cost; both ends make and read one per small blob)."""
+    name = check_digest(digest).encode("ascii")
+    if not 0 <= size < 8**11:
+        raise ValueError(f"a ustar member holds 0 to 8 GiB - 1 bytes, not {size}")
+    header = bytearray(_HEADER_TEMPLATE)
+    header[0 : len(name)] = name
+    header[124:136] = b"%011o\0" % size
+    header[148:156] = b"%06o\0 " % sum(header)  # counted with the field as eight spaces
+    return bytes(header)
+
+
+def _header_template() -> bytes:
+    """A member header with every field but the name, size and checksum filled in (the
+    checksum field as eight spaces, as the checksum is computed)."""
+    header = bytearray(BLOCK)
+    header[100:108] = b"0000444\0"  # mode
+    header[108:116] = header[116:124] = b"0000000\0"  # uid, gid
+    header[136:148] = b"00000000000\0"  # mtime
+    header[148:156] = b" " * 8  # checksum
+    header[156:157] = tarfile.REGTYPE
+    header[257:265] = tarfile.POSIX_MAGIC
+    return bytes(header)
+
+
+_HEADER_TEMPLATE = _header_template()
 
 
 def padding(size: int) -> bytes:
