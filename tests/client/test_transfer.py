@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -170,6 +172,31 @@ def test_small_files_are_sent_a_batch_at_a_time_as_they_are_hashed(
     sdk.push(tree(tmp_path / "src", files), "team/m", cache_dir=tmp_path / "c", workers=1)
     assert events.index(("batch", 40)) == 40  # right after its 40 files, before the others
     assert [e for e in events if e[0] == "batch"] == [("batch", 40), ("batch", 40), ("batch", 19)]
+    assert read_tree(sdk.pull("team/m@1", tmp_path / "out", cache_dir=tmp_path / "c2")) == files
+
+
+def test_at_most_two_batches_are_hashed_at_once_so_the_first_goes_out_early(
+    sdk: Client, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    files = {f"shard-{i:03d}.bin": os.urandom(100 + i) for i in range(64)}
+    hash_file, lock = _transfer.hash_file, threading.Lock()
+    active: list[int] = [0]
+    most: list[int] = []
+
+    def hashing(path: Path, advance: Callable[[int], None]) -> str:
+        with lock:
+            active[0] += 1
+            most.append(active[0])
+        time.sleep(0.002)  # long enough for the other workers to try to hash too
+        try:
+            return hash_file(path, advance)
+        finally:
+            with lock:
+                active[0] -= 1
+
+    monkeypatch.setattr(_transfer, "hash_file", hashing)
+    sdk.push(tree(tmp_path / "src", files), "team/m", cache_dir=tmp_path / "c", workers=8)
+    assert max(most) == _transfer.HASHING_AT_ONCE == 2
     assert read_tree(sdk.pull("team/m@1", tmp_path / "out", cache_dir=tmp_path / "c2")) == files
 
 

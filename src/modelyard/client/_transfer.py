@@ -48,6 +48,11 @@ from modelyard.domain.records import Version
 from modelyard.domain.references import RefKind, parse_reference
 
 WORKERS = 8
+# Batches of small files hashed at once. All of them at once (one per worker) made each take
+# as long as all of them, so the first upload waited for every file to be hashed (0.3-0.4 s
+# of 2,000 files of 100 KB on 2 cores); two at a time, the first batch goes out after a
+# tenth of that and the others are hashed while it is sent.
+HASHING_AT_ONCE = 2
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -141,9 +146,11 @@ class TransferMixin:
         large = [(name, path) for name, path in files if sizes[path] > limit]
         claimed: set[str] = set()  # digests some batch has taken on (the same bytes twice)
         lock = threading.Lock()
+        hashing = threading.Semaphore(HASHING_AT_ONCE)
 
         def batch(group: list[tuple[str, Path, int]]) -> list[tuple[Artifact, Path]]:
-            done = [one((name, path)) for name, path, _ in group]
+            with hashing:
+                done = [one((name, path)) for name, path, _ in group]
             with lock:
                 mine = {a.digest: (a, path) for a, path in done if a.digest not in claimed}
                 claimed.update(mine)
