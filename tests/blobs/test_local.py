@@ -119,25 +119,33 @@ def test_a_batch_is_made_durable_by_two_syncfs_calls_not_a_sync_per_file(
     _needs_syncfs(tmp_path)
     store = LocalBlobStore(tmp_path)
     events: list[str] = []
-    real_sync = local._SyncFs.sync
-    real_replace = os.replace
+    calls = local._libc_calls()
+    assert calls is not None
+    real_syncfs, statfs = calls
+    real_fsync, real_replace = os.fsync, os.replace
 
-    def sync(self: local._SyncFs) -> bool:
+    def syncfs(fd: int) -> int:
         events.append("syncfs")
-        return real_sync(self)
+        return real_syncfs(fd)
+
+    def fsync(fd: int) -> None:
+        events.append("flush")  # of the batch directory: for the device cache flush
+        real_fsync(fd)
 
     def replace(src: object, dst: object) -> None:
         events.append("rename")
         real_replace(src, dst)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(local._SyncFs, "sync", sync)
+    monkeypatch.setattr(local, "_libc_calls", lambda: (syncfs, statfs))
+    monkeypatch.setattr(local.os, "fsync", fsync)
     monkeypatch.setattr(local.os, "replace", replace)
     for name in ("_fsync_file", "_fsync_dir", "_start_writeback"):
         monkeypatch.setattr(local, name, lambda *args, name=name: events.append(name))
     blobs = [os.urandom(100) for _ in range(40)]
     assert _write_batch(store, blobs) == [True] * 40
-    # Every member's bytes and inode on disk before any name points at them; the names after.
-    assert events == ["syncfs"] + ["rename"] * 40 + ["syncfs"]
+    # Every member's bytes and inode on disk before any name points at them; the names after;
+    # each syncfs followed by a cache flush (without a journal, syncfs's own comes too early).
+    assert events == ["syncfs", "flush"] + ["rename"] * 40 + ["syncfs", "flush"]
     assert all(store.stat(digest_of(b)) is not None for b in blobs)
 
 

@@ -413,15 +413,22 @@ class _SyncFs:
     def sync(self) -> bool:
         """True once every dirty byte, inode and directory entry of the file system is on
         disk; False if this process may not call syncfs (a seccomp filter): sync otherwise.
-        OSError if the kernel reports an error."""
+        OSError if the kernel reports an error.
+
+        syncfs, then an fsync of the directory, whose only purpose is its device cache flush:
+        without a journal (ext2, ext4 without one) syncfs flushes the device's cache *before*
+        its last step writes the metadata that the data's write-back changed (block maps,
+        sizes), so that metadata could sit in a volatile cache; fsync there always ends with
+        a flush, which covers every write completed before it."""
         if self.fd is None:
             raise OSError(errno.EBADF, "the batch's syncfs handle is closed")
-        if self._syncfs(self.fd) == 0:
-            return True
-        err = ctypes.get_errno()
-        if err in _UNAVAILABLE:
-            return False
-        raise OSError(err, f"syncfs: {os.strerror(err)}")
+        if self._syncfs(self.fd) != 0:
+            err = ctypes.get_errno()
+            if err in _UNAVAILABLE:
+                return False
+            raise OSError(err, f"syncfs: {os.strerror(err)}")
+        os.fsync(self.fd)
+        return True
 
     def close(self) -> None:
         if self.fd is not None:
