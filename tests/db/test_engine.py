@@ -292,6 +292,15 @@ def test_write_prepared_on_sqlite_keeps_one_connection_and_dispose_returns_it(
         with db.write_prepared() as t:
             _INSERT_NAMESPACE.run(t, _namespace_row(name))
     assert pool.checkedout() == 1  # kept between writes, not checked out and in each time
+    with pytest.raises(RuntimeError):
+        _prepared_then(db, "raise")
+    assert pool.checkedout() == 0  # after an error: back to the pool, whose check-in decides
+    with db.write_prepared() as t:
+        _INSERT_NAMESPACE.run(t, _namespace_row("four"))
+    assert pool.checkedout() == 1
+    with db.read() as s:
+        assert _NAMES.first(s, {"name": "four"}) == ("four",)
+        assert _NAMES.first(s, {"name": "lost"}) is None
     db.dispose()
     assert pool.checkedout() == 0
 
