@@ -178,4 +178,19 @@ def test_a_number_and_the_latest_are_found_by_the_versions_key_in_their_model(
     by_number = _plan(db, queries.VERSION_BY_NUMBER.params(number=2, **model))
     latest = _plan(db, queries.LATEST_VERSION.params(**model))
     assert any("versions USING INDEX" in p and "(model_id=? AND number=?)" in p for p in by_number)
-    assert any("versions USING INDEX" in p and "(model_id=? AND number>?)" in p for p in latest)
+    assert any("versions USING INDEX sqlite_autoindex_versions_2 (model_id=?)" in p for p in latest)
+    assert not any("TEMP B-TREE" in p for p in latest), latest
+
+
+@pytest.mark.usefixtures("fraud")
+def test_the_newest_in_a_stage_is_the_end_of_the_models_stage_index(db: Database) -> None:
+    """Not every version of every model in that stage (``stage = ?`` alone), nor every version
+    of the model in it sorted: the last entry of (model_id, stage, number)."""
+    if db.dialect != "sqlite":
+        pytest.skip("SQLite's query plan")
+    plan = _plan(
+        db, queries.NEWEST_IN_STAGE.params(namespace="team", name="fraud", stage="development")
+    )
+    stage_index = "SEARCH versions USING INDEX ix_versions_model_id_stage (model_id=? AND stage=?)"
+    assert stage_index in plan, plan
+    assert not any("TEMP B-TREE" in p or "(stage=?)" in p for p in plan), plan

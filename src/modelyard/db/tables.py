@@ -133,7 +133,9 @@ class VersionRow(Base):
         CheckConstraint(
             "exclusive_stage IS NULL OR exclusive_stage = stage", name="exclusive_is_stage"
         ),
-        Index("ix_versions_model_id_stage", "model_id", "stage"),
+        # (model_id, stage, number): the newest version of a model in a stage is the index's
+        # last entry for (model_id, stage) (migration 0011).
+        Index("ix_versions_model_id_stage", "model_id", "stage", "number"),
         Index(
             "ix_versions_manifest_digest",
             "manifest_digest",
