@@ -85,8 +85,7 @@ async def run_with_body(
     ``joined``: the body's items are pieces of about ``PIECE`` bytes (for a caller that
     writes and hashes each item: fewer calls); else the ASGI messages as they came (tens to
     hundreds of KiB each), still handed over a piece at a time, for a caller that splits
-    the body itself, or copies it into buffers of its own (the local store's direct writes),
-    and would only copy the joined piece apart again."""
+    the body itself and would only copy the joined piece apart again."""
     send, receive = anyio.create_memory_object_stream[Item](AHEAD)
     result: list[R] = []
 

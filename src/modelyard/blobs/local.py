@@ -2,10 +2,8 @@
 
 Durability and atomicity, in order, for every blob written:
 
-1. the bytes are appended to ``uploads/<id>/data`` as they arrive (hashed by the caller):
-   a body of ``DIRECT_BUFFER`` bytes or more at an aligned offset with O_DIRECT, from aligned
-   buffers (``_write_direct``), anything else through the page cache, whose writeback is
-   started every few MiB (``sync_file_range`` on Linux);
+1. the bytes are appended to ``uploads/<id>/data`` as they arrive (hashed by the caller),
+   and their writeback to disk is started every few MiB (``sync_file_range`` on Linux);
 2. ``stage`` truncates that file to the committed length and ``fsync``s it;
 3. ``publish`` renames it to ``sha256/ab/<hex>`` (same file system: atomic) and ``fsync``s the
    fan-out directory, so the name survives a power cut. An existing blob wins: the staged
