@@ -1,20 +1,15 @@
 from __future__ import annotations
 
 import hashlib
-import os
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any
 
 import pytest
 
 from modelyard.domain.digests import (
     EMPTY_DIGEST,
-    HASH_GROUP,
     Hasher,
     check_digest,
     digest_of,
     hashing,
-    hashing_alongside,
     hex_of,
     same_digest,
 )
@@ -43,34 +38,6 @@ def test_hasher_counts_and_hashes_streamed_chunks() -> None:
     hasher = Hasher()
     assert b"".join(hashing([b"ab", b"", b"c"], hasher)) == b"abc"
     assert (hasher.digest, hasher.size) == (digest_of(b"abc"), 3)
-
-
-@pytest.mark.parametrize("piece", [1, 1000, HASH_GROUP - 1, HASH_GROUP, HASH_GROUP + 7])
-def test_hashing_alongside_hashes_every_byte_in_order(piece: int) -> None:
-    data = os.urandom(3 * HASH_GROUP + 12345)
-    chunks = [data[i : i + piece] for i in range(0, len(data), piece)]
-    hasher = Hasher()
-    assert b"".join(hashing_alongside(chunks, hasher)) == data
-    assert (hasher.digest, hasher.size) == (digest_of(data), len(data))
-
-
-def test_hashing_alongside_hands_small_chunks_to_its_thread_in_groups(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    handed: list[object] = []
-    real_submit = ThreadPoolExecutor.submit
-
-    def submit(self: ThreadPoolExecutor, fn: Any, /, *args: Any) -> Any:
-        handed.append(fn)
-        return real_submit(self, fn, *args)
-
-    monkeypatch.setattr(ThreadPoolExecutor, "submit", submit)
-    chunks = [os.urandom(1024) for _ in range(2 * HASH_GROUP // 1024)]  # as ASGI messages
-    hasher = Hasher()
-    for _ in hashing_alongside(chunks, hasher):
-        pass
-    assert hasher.digest == digest_of(b"".join(chunks))
-    assert len(handed) == 2  # a hand-over per group of HASH_GROUP bytes, not per chunk
 
 
 def test_hasher_copy_continues_independently() -> None:

@@ -29,15 +29,13 @@ import ctypes
 import errno
 import fcntl
 import functools
-import mmap
 import os
 import re
 import shutil
 import sys
-import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor, wait
+from concurrent.futures import ThreadPoolExecutor, wait
 from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -467,11 +465,7 @@ class _LocalWriter:
         except OSError as exc:
             raise store_unavailable("open an upload", exc) from exc
         try:
-            _seek_to(fd, offset)
-            if offset % DIRECT_ALIGN == 0 and _O_DIRECT:
-                written = _write_direct(fd, self.path, offset, chunks)
-            else:  # an unaligned resume: the page cache takes any offset
-                written = _write_at(fd, offset, chunks)
+            written = _write_at(fd, offset, chunks)
         finally:
             os.close(fd)
         return [Segment(offset, written, layout.UPLOAD_DATA)] if written else []
@@ -495,9 +489,7 @@ def _write_new(fd: int, chunks: Iterable[bytes | memoryview]) -> int:
     return written
 
 
-def _seek_to(fd: int, offset: int) -> None:
-    """Cut the upload's file to ``offset`` (a failed attempt's tail) and seek there;
-    UploadGapError when it holds fewer bytes."""
+def _write_at(fd: int, offset: int, chunks: Iterable[bytes]) -> int:
     try:
         size = os.fstat(fd).st_size
         if size < offset:
@@ -507,10 +499,6 @@ def _seek_to(fd: int, offset: int) -> None:
         os.lseek(fd, offset, os.SEEK_SET)
     except OSError as exc:
         raise store_unavailable("write an upload", exc) from exc
-
-
-def _write_at(fd: int, offset: int, chunks: Iterable[bytes]) -> int:
-    """Buffered writes from where ``fd`` stands (``offset``, see ``_seek_to``)."""
     written = flushed = 0
     for chunk in chunks:
         view = memoryview(chunk)
@@ -524,144 +512,6 @@ def _write_at(fd: int, offset: int, chunks: Iterable[bytes]) -> int:
         if written - flushed >= WRITEBACK_EVERY:
             _start_writeback(fd, offset + flushed, written - flushed)
             flushed = written
-    return written
-
-
-# -- direct writes --------------------------------------------------------------------------
-
-_O_DIRECT: int = getattr(os, "O_DIRECT", 0)  # Linux (and a few others); 0: never direct
-DIRECT_ALIGN = 4096  # offsets, lengths and memory of direct writes: a multiple of every
-# logical block size in common use (512, 4096)
-DIRECT_BUFFER = 8 * 1024 * 1024  # one direct write; a body shorter than this is not direct
-_DIRECT_REFUSED = (errno.EINVAL, errno.EOPNOTSUPP, errno.ENOTSUP)
-_buffers: list[mmap.mmap] = []  # free aligned buffers, reused: their first touch costs CPU
-_buffers_lock = threading.Lock()
-_KEEP_BUFFERS = 4  # two uploads at once; RSS keeps what it holds
-
-
-def _take_buffer() -> mmap.mmap:
-    with _buffers_lock:
-        while _buffers:
-            buf = _buffers.pop()
-            if len(buf) == DIRECT_BUFFER:
-                return buf
-    return mmap.mmap(-1, DIRECT_BUFFER)  # anonymous maps start on a page boundary
-
-
-def _give_buffer(buf: mmap.mmap) -> None:
-    """Keep ``buf`` for the next upload, or let it go (unmapped once nothing refers to it:
-    not closed here, a traceback may still hold a view of it)."""
-    with _buffers_lock:
-        if len(_buffers) < _KEEP_BUFFERS:
-            _buffers.append(buf)
-
-
-class _DirectFile:
-    """Writes of whole aligned buffers at aligned offsets through a second descriptor of the
-    file opened with O_DIRECT: the bytes go from the buffer to the device, not through the
-    page cache, whose first touch of each new page cost about 1 s of CPU per GiB here (more
-    than the network and the hash together). Where the file system refuses O_DIRECT (tmpfs,
-    some FUSE and network file systems: EINVAL at open or at the first write), the same
-    bytes go through ``fd`` (buffered) instead, as before."""
-
-    def __init__(self, fd: int, path: Path) -> None:
-        self.fd = fd
-        self.path = path
-        self.direct: int | None = None
-        self.refused = False
-        self.flushed = 0  # buffered bytes written since the last writeback start
-
-    def write(self, view: memoryview, offset: int) -> None:
-        """All of ``view`` at ``offset``: direct when the length is aligned, else buffered."""
-        if len(view) % DIRECT_ALIGN == 0 and self._open():
-            assert self.direct is not None
-            try:
-                n = os.pwrite(self.direct, view, offset)
-            except OSError as exc:
-                if exc.errno not in _DIRECT_REFUSED:
-                    raise store_unavailable("write an upload", exc) from exc
-                self._refuse()
-                n = 0
-            view, offset = view[n:], offset + n  # a short direct write: the rest buffered
-            if not view:
-                return
-        self.buffered(view, offset)
-
-    def _open(self) -> bool:
-        if self.direct is None and not self.refused:
-            try:
-                self.direct = os.open(self.path, os.O_WRONLY | _O_DIRECT)
-            except OSError as exc:
-                if exc.errno not in _DIRECT_REFUSED:
-                    raise store_unavailable("open an upload", exc) from exc
-                self.refused = True
-        return self.direct is not None
-
-    def _refuse(self) -> None:
-        self.close()
-        self.refused = True
-
-    def buffered(self, view: memoryview, offset: int) -> None:
-        start = offset
-        while view:
-            try:
-                n = os.pwrite(self.fd, view, offset)
-            except OSError as exc:
-                raise store_unavailable("write an upload", exc) from exc
-            view, offset = view[n:], offset + n
-        self.flushed += offset - start
-        if self.flushed >= WRITEBACK_EVERY:
-            _start_writeback(self.fd, offset - self.flushed, self.flushed)
-            self.flushed = 0
-
-    def close(self) -> None:
-        if self.direct is not None:
-            os.close(self.direct)
-            self.direct = None
-
-
-def _write_direct(fd: int, path: Path, offset: int, chunks: Iterable[bytes]) -> int:
-    """Write ``chunks`` at ``offset`` (aligned) by way of two aligned buffers: the chunks are
-    copied into one while the other is written (a helper thread: the write blocks until the
-    device has the bytes, and releases the GIL), a whole buffer per write. A body shorter than
-    one buffer is written buffered in one go, like the tail past the last aligned block."""
-    out = _DirectFile(fd, path)
-    buffers = [_take_buffer(), _take_buffer()]
-    views = [memoryview(b) for b in buffers]
-    pending: Future[None] | None = None
-    written = filled = 0
-    current = 0
-    try:
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="modelyard-write") as pool:
-            for chunk in chunks:
-                view = memoryview(chunk)
-                while view:
-                    n = min(len(view), DIRECT_BUFFER - filled)
-                    views[current][filled : filled + n] = view[:n]
-                    filled += n
-                    view = view[n:]
-                    if filled == DIRECT_BUFFER:
-                        if pending is not None:
-                            pending.result()  # the other buffer is free again
-                        full = views[current][:filled]
-                        pending = pool.submit(out.write, full, offset + written)
-                        written += filled
-                        current, filled = 1 - current, 0
-            if pending is not None:
-                pending.result()
-                pending = None
-            if filled:
-                whole = filled - filled % DIRECT_ALIGN if written else 0  # small: buffered
-                if whole:
-                    out.write(views[current][:whole], offset + written)
-                out.buffered(views[current][whole:filled], offset + written + whole)
-                written += filled
-    finally:
-        if pending is not None:
-            wait([pending])  # a failed read: the write in flight must not outlive the buffer
-        out.close()
-        for b in buffers:
-            _give_buffer(b)
     return written
 
 

@@ -78,34 +78,17 @@ def hashing(chunks: Iterable[B], hasher: Hasher) -> Iterator[B]:
         yield chunk
 
 
-HASH_GROUP = 1024 * 1024  # bytes handed to the hash thread at a time
-
-
 def hashing_alongside(chunks: Iterable[bytes], hasher: Hasher) -> Iterator[bytes]:
     """``hashing``, with the hash computed on a helper thread while the caller writes each
     chunk: SHA-256 and file writes both release the GIL, so a big upload costs the longer of
-    the two instead of their sum. Chunks go to the thread in groups of about ``HASH_GROUP``
-    bytes (one hand-over per group: small chunks, such as a request body's messages as they
-    came, cost no more than big ones). The chunks must not change after they are yielded
-    (bytes never do). ``hasher`` is complete when the generator is exhausted."""
+    the two instead of their sum. The chunks must not change after they are yielded (bytes
+    never do). ``hasher`` is complete when the generator is exhausted."""
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="hash") as pool:
         pending: Future[None] | None = None
-        group: list[bytes] = []
-        size = 0
         for chunk in chunks:
-            group.append(chunk)
-            size += len(chunk)
-            if size >= HASH_GROUP:
-                if pending is not None:
-                    pending.result()  # at most one group ahead: memory stays at two groups
-                pending = pool.submit(_update_all, hasher, group)
-                group, size = [], 0
+            if pending is not None:
+                pending.result()  # at most one chunk ahead: memory stays at two chunks
+            pending = pool.submit(hasher.update, chunk)
             yield chunk
         if pending is not None:
             pending.result()
-        _update_all(hasher, group)
-
-
-def _update_all(hasher: Hasher, chunks: list[bytes]) -> None:
-    for chunk in chunks:
-        hasher.update(chunk)

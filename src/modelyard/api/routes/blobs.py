@@ -129,9 +129,7 @@ async def write_chunk(upload_id: UploadId, request: Request) -> JSONResponse:
         )
     try:
         upload = await run_with_body(
-            request,
-            lambda body: uploads.write_chunk(t, str(upload_id), start, length, body),
-            joined=False,  # the store copies the messages into its own buffers anyway
+            request, lambda body: uploads.write_chunk(t, str(upload_id), start, length, body)
         )
     except RangeNotSatisfiableError as exc:
         return _out_of_order(exc)
@@ -246,9 +244,7 @@ async def put_blob(digest: DigestPath, request: Request) -> Response:
     body is not read), 201 when stored now."""
     t = _transfers(request)
     length = content_length(request)
-    blob = await run_with_body(
-        request, lambda body: uploads.put_blob(t, digest, length, body), joined=False
-    )
+    blob = await run_with_body(request, lambda body: uploads.put_blob(t, digest, length, body))
     return _blob_response(blob)
 
 
