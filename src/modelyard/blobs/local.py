@@ -473,20 +473,7 @@ class _LocalWriter:
 
 def _write_new(fd: int, chunks: Iterable[bytes | memoryview]) -> int:
     """Write ``chunks`` to a file just made (empty, at offset 0): no size check, no seek."""
-    written = flushed = 0
-    for chunk in chunks:
-        view = memoryview(chunk)
-        while view:
-            try:
-                n = os.write(fd, view)
-            except OSError as exc:
-                raise store_unavailable("write a batch", exc) from exc
-            view = view[n:]
-            written += n
-        if written - flushed >= WRITEBACK_EVERY:
-            _start_writeback(fd, flushed, written - flushed)
-            flushed = written
-    return written
+    return _write_from(fd, 0, chunks, "write a batch")
 
 
 def _write_at(fd: int, offset: int, chunks: Iterable[bytes]) -> int:
@@ -499,6 +486,12 @@ def _write_at(fd: int, offset: int, chunks: Iterable[bytes]) -> int:
         os.lseek(fd, offset, os.SEEK_SET)
     except OSError as exc:
         raise store_unavailable("write an upload", exc) from exc
+    return _write_from(fd, offset, chunks, "write an upload")
+
+
+def _write_from(fd: int, offset: int, chunks: Iterable[bytes | memoryview], doing: str) -> int:
+    """Write ``chunks`` where ``fd`` stands (``offset``), starting the writeback of every
+    ``WRITEBACK_EVERY`` bytes; the number of bytes written."""
     written = flushed = 0
     for chunk in chunks:
         view = memoryview(chunk)
@@ -506,7 +499,7 @@ def _write_at(fd: int, offset: int, chunks: Iterable[bytes]) -> int:
             try:
                 n = os.write(fd, view)
             except OSError as exc:
-                raise store_unavailable("write an upload", exc) from exc
+                raise store_unavailable(doing, exc) from exc
             view = view[n:]
             written += n
         if written - flushed >= WRITEBACK_EVERY:
