@@ -215,3 +215,73 @@ def test_a_batch_left_unpublished_closes_its_syncfs_handle(tmp_path: Path) -> No
         assert handle is not None
         assert handle.fd is not None
     assert handle.fd is None  # closed: a refused batch does not leak a descriptor
+
+
+@pytest.fixture
+def advice(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, int]]:
+    """Small pieces and windows, and the (offset, length) of every POSIX_FADV_WILLNEED."""
+    if not local._FADVISE:
+        pytest.skip("no posix_fadvise here")
+    monkeypatch.setattr(local, "READ_CHUNK", 64 * 1024)
+    monkeypatch.setattr(local, "READ_AHEAD_WINDOW", 256 * 1024)
+    monkeypatch.setattr(local, "READ_AHEAD_KEEP", 512 * 1024)
+    calls: list[tuple[int, int]] = []
+
+    def record(fd: int, offset: int, length: int, what: int) -> None:
+        assert what == os.POSIX_FADV_WILLNEED
+        calls.append((offset, length))
+
+    monkeypatch.setattr(os, "posix_fadvise", record)
+    return calls
+
+
+def test_a_big_blob_is_read_into_the_page_cache_ahead_of_the_reader(
+    tmp_path: Path, advice: list[tuple[int, int]]
+) -> None:
+    store = LocalBlobStore(tmp_path)
+    data = os.urandom(3 * 1024 * 1024 + 17)
+    _write_batch(store, [data])
+    assert b"".join(store.read(digest_of(data))) == data
+    offsets = [offset for offset, _ in advice]
+    assert offsets[0] == 64 * 1024  # after the first whole piece, from the reader on
+    assert offsets == [offsets[0] + i * 256 * 1024 for i in range(len(offsets))]  # no gaps
+    assert offsets[-1] < len(data) <= offsets[-1] + 256 * 1024  # to the end, not past it
+
+
+def test_a_range_is_advised_from_its_start_to_its_end_only(
+    tmp_path: Path, advice: list[tuple[int, int]]
+) -> None:
+    store = LocalBlobStore(tmp_path)
+    data = os.urandom(3 * 1024 * 1024)
+    _write_batch(store, [data])
+    start, stop = 1024 * 1024 + 3, 2 * 1024 * 1024 + 5
+    assert b"".join(store.read(digest_of(data), start, stop)) == data[start:stop]
+    assert advice
+    assert all(start < offset < stop for offset, _ in advice)
+
+
+def test_a_blob_of_one_piece_is_not_advised_on(
+    tmp_path: Path, advice: list[tuple[int, int]]
+) -> None:
+    store = LocalBlobStore(tmp_path)
+    data = os.urandom(64 * 1024)
+    _write_batch(store, [data])
+    assert b"".join(store.read(digest_of(data))) == data
+    assert advice == []
+
+
+def test_reads_go_on_where_the_advice_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, advice: list[tuple[int, int]]
+) -> None:
+    refused: list[int] = []
+
+    def refuse(fd: int, offset: int, length: int, what: int) -> None:
+        refused.append(offset)
+        raise OSError(errno.ESPIPE, "not here")
+
+    monkeypatch.setattr(os, "posix_fadvise", refuse)
+    store = LocalBlobStore(tmp_path)
+    data = os.urandom(2 * 1024 * 1024)
+    _write_batch(store, [data])
+    assert b"".join(store.read(digest_of(data))) == data
+    assert len(refused) == 1  # asked once, then not again for this read
