@@ -80,7 +80,12 @@ class NamespaceRow(Base):
 
 class ModelRow(Base):
     __tablename__ = "models"
-    __table_args__ = (UniqueConstraint("namespace_id", "name"),)
+    __table_args__ = (
+        UniqueConstraint("namespace_id", "name"),
+        # The order of every model list and search page (namespace, name, id): walked, not
+        # sorted, and a page stops after its rows (migration 0012).
+        Index("ix_models_namespace_name_id", "namespace", "name", "id"),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     namespace_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("namespaces.id"), index=True)
