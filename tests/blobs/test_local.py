@@ -12,6 +12,7 @@ from typing import cast
 
 import pytest
 
+from modelyard import readahead
 from modelyard.blobs import inodes, layout, local
 from modelyard.blobs.local import LocalBlobStore
 from modelyard.domain.digests import digest_of
@@ -220,11 +221,11 @@ def test_a_batch_left_unpublished_closes_its_syncfs_handle(tmp_path: Path) -> No
 @pytest.fixture
 def advice(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, int]]:
     """Small pieces and windows, and the (offset, length) of every POSIX_FADV_WILLNEED."""
-    if not local._FADVISE:
+    if not readahead.AVAILABLE:
         pytest.skip("no posix_fadvise here")
     monkeypatch.setattr(local, "READ_CHUNK", 64 * 1024)
-    monkeypatch.setattr(local, "READ_AHEAD_WINDOW", 256 * 1024)
-    monkeypatch.setattr(local, "READ_AHEAD_KEEP", 512 * 1024)
+    monkeypatch.setattr(readahead, "WINDOW", 256 * 1024)
+    monkeypatch.setattr(readahead, "KEEP", 512 * 1024)
     calls: list[tuple[int, int]] = []
 
     def record(fd: int, offset: int, length: int, what: int) -> None:

@@ -57,6 +57,7 @@ from modelyard.blobs.store import (
     store_unavailable,
     upload_busy,
 )
+from modelyard.readahead import ReadAhead
 
 
 class LocalBlobStore:
@@ -567,9 +568,9 @@ def _fsync_dir(directory: str | Path) -> None:
 def _pieces(f: BinaryIO, length: int | None) -> Iterator[bytes]:
     """``length`` bytes of ``f`` (to its end when ``None``) from where it stands, in pieces of
     ``READ_CHUNK``. Past the first whole piece, the page cache is filled ahead of the reader
-    (``_read_ahead``)."""
+    (``modelyard.readahead``)."""
     with f:
-        ahead = _ReadAhead(f.fileno(), f.tell(), length)
+        ahead = ReadAhead(f.fileno(), f.tell(), length)
         while length is None or length > 0:
             piece = f.read(READ_CHUNK if length is None else min(READ_CHUNK, length))
             if not piece:
@@ -579,48 +580,6 @@ def _pieces(f: BinaryIO, length: int | None) -> Iterator[bytes]:
             if len(piece) == READ_CHUNK:  # a blob of one piece or less is never advised on
                 ahead.passed(len(piece))
             yield piece
-
-
-READ_AHEAD_WINDOW = 32 * 1024 * 1024  # one POSIX_FADV_WILLNEED
-READ_AHEAD_KEEP = 64 * 1024 * 1024  # how far ahead of the reader the advice runs
-
-
-class _ReadAhead:
-    """Asks the kernel to read ``[ahead, ahead + READ_AHEAD_WINDOW)`` of a blob into the page
-    cache while the reader is less than ``READ_AHEAD_KEEP`` behind (``POSIX_FADV_WILLNEED``).
-
-    Why: a blob not in the page cache (pulled long after its push) read with plain reads cost
-    this VM 1.4-2.4 s of CPU per GiB at 420-615 MiB/s; with the advice ahead of the reader 0.2 s
-    at 1,500-1,600 MiB/s (benchmarks/README.md, "What bounds a big pull"). On a cached blob the
-    advice costs nothing measurable. Where there is no ``posix_fadvise`` or it fails, reads go
-    on without it."""
-
-    def __init__(self, fd: int, start: int, length: int | None) -> None:
-        self.fd = fd
-        self.position = self.ahead = start
-        self.end = None if length is None else start + length
-        self.on = _FADVISE
-
-    def passed(self, n: int) -> None:
-        self.position += n
-        if self.on and self.end is None:  # to the end of the file: its size, once
-            try:
-                self.end = os.fstat(self.fd).st_size
-            except OSError:
-                self.on = False
-        while self.on and self.ahead < self.position + READ_AHEAD_KEEP:
-            if self.end is not None and max(self.ahead, self.position) >= self.end:
-                return
-            self.ahead = max(self.ahead, self.position)  # never behind the reader
-            try:
-                os.posix_fadvise(self.fd, self.ahead, READ_AHEAD_WINDOW, os.POSIX_FADV_WILLNEED)
-            except OSError:
-                self.on = False
-                return
-            self.ahead += READ_AHEAD_WINDOW
-
-
-_FADVISE = hasattr(os, "posix_fadvise") and hasattr(os, "POSIX_FADV_WILLNEED")
 
 
 def _scandir(path: Path) -> list[os.DirEntry[str]]:

@@ -28,6 +28,7 @@ from modelyard.domain.errors import (
     RangeNotSatisfiableError,
     UnavailableError,
 )
+from modelyard.readahead import ReadAhead
 
 CHUNK = 64 * 1024 * 1024
 PIECE = 1024 * 1024
@@ -60,11 +61,16 @@ def local_files(root: Path) -> list[tuple[str, Path]]:
 
 
 def hash_file(path: Path, advance: Advance) -> str:
+    """The file's digest. Past its first whole piece the page cache is filled ahead of the
+    reads (``modelyard.readahead``): a big file written long ago is read from the disk."""
     hasher = Hasher()
     with path.open("rb") as f:
+        ahead = ReadAhead(f.fileno(), 0, None)
         while piece := f.read(PIECE):
             hasher.update(piece)
             advance(len(piece))
+            if len(piece) == PIECE:
+                ahead.passed(len(piece))
     return hasher.digest
 
 
