@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 from modelyard.db.engine import Database
@@ -68,3 +70,20 @@ def versions_of(db: Database, of: Model, count: int) -> list[Version]:
 
 def alias(db: Database, of: Model, name: str, number: int) -> Model:
     return aliases.set_alias(db, ACTOR, of.namespace, of.name, name, number)
+
+
+ROW_TIME = datetime(2026, 11, 27, 8, 30, 0, 123456, tzinfo=UTC)
+
+
+def namespace_row(name: str, at: datetime = ROW_TIME) -> dict[str, Any]:
+    """A ``namespaces`` row for tests that insert with prepared statements, not the service."""
+    return {
+        "id": uuid.uuid4(),
+        "name": name,
+        "description": "",
+        "visibility": "private",
+        "archived_at": None,
+        "created_by": "t",
+        "created_at": at,
+        "updated_at": at,
+    }

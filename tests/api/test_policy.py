@@ -42,8 +42,7 @@ def test_get_policy_shows_the_built_in_policy(http: httpx.Client) -> None:
 def test_get_policy_shows_the_policy_file(
     settings: Settings, db: Database, admin_token: str, tmp_path: Path
 ) -> None:
-    path = tmp_path / "policy.yaml"
-    path.write_text(STRICT)
+    path = _strict_file(tmp_path)
     app = create_app(settings.with_(policy_file=str(path)), db)
     with http_as(app, admin_token) as client:
         body = client.get("/api/v1/policy").json()
@@ -76,8 +75,7 @@ def test_create_app_refuses_a_missing_policy_file(settings: Settings, tmp_path: 
 def test_create_app_refuses_approvals_in_a_capacity_the_server_lacks(
     settings: Settings, tmp_path: Path
 ) -> None:
-    path = tmp_path / "policy.yaml"
-    path.write_text(STRICT)
+    path = _strict_file(tmp_path)
     with pytest.raises(PolicyError, match="approvals as technical, which no one can give"):
         create_app(settings.with_(policy_file=str(path), reviewer_capacities="legal"))
 
@@ -85,8 +83,7 @@ def test_create_app_refuses_approvals_in_a_capacity_the_server_lacks(
 def test_the_policys_own_stages_resolve_and_are_reserved_as_aliases(
     settings: Settings, db: Database, admin_token: str, tmp_path: Path
 ) -> None:
-    path = tmp_path / "policy.yaml"
-    path.write_text(STRICT)
+    path = _strict_file(tmp_path)
     app = create_app(settings.with_(policy_file=str(path)), db)
     with http_as(app, admin_token) as client:
         assert client.post("/api/v1/namespaces", json={"name": "team"}).status_code == 201
@@ -102,3 +99,10 @@ def test_the_policys_own_stages_resolve_and_are_reserved_as_aliases(
         refused = client.put("/api/v1/models/team/m/aliases/live", json={"version": 1})
         assert (refused.status_code, refused.json()["error"]["code"]) == (400, "ALIAS_RESERVED")
         assert client.put("/api/v1/models/team/m/aliases/best", json={"version": 1}).is_success
+
+
+def _strict_file(tmp_path: Path) -> Path:
+    """A policy file holding STRICT."""
+    path = tmp_path / "policy.yaml"
+    path.write_text(STRICT)
+    return path

@@ -3,8 +3,6 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
-import uuid
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import cast
 
@@ -210,23 +208,9 @@ _NAMES = Prepared(select(NamespaceRow.name).where(NamespaceRow.name == bindparam
 _AUDIT_TARGETS = select(AuditEventRow.target).order_by(AuditEventRow.seq)
 
 
-def _namespace_row(name: str) -> dict[str, object]:
-    now = datetime(2026, 11, 27, tzinfo=UTC)
-    return {
-        "id": uuid.uuid4(),
-        "name": name,
-        "description": "",
-        "visibility": "private",
-        "archived_at": None,
-        "created_by": "t",
-        "created_at": now,
-        "updated_at": now,
-    }
-
-
 def test_write_prepared_commits_its_statements_with_their_audit_events(db: Database) -> None:
     with db.write_prepared() as t:
-        _INSERT_NAMESPACE.run(t, _namespace_row("kept"))
+        _INSERT_NAMESPACE.run(t, factories.namespace_row("kept"))
         audit.record(t, "t", "namespace.created", "kept", namespace="kept")
     with db.read() as s:
         assert s.scalars(_AUDIT_TARGETS).all() == ["kept"]
@@ -236,11 +220,13 @@ def test_write_prepared_commits_its_statements_with_their_audit_events(db: Datab
 
 def _prepared_then(db: Database, failure: str) -> None:
     with db.write_prepared() as t:
-        _INSERT_NAMESPACE.run(t, _namespace_row("lost"))
+        _INSERT_NAMESPACE.run(t, factories.namespace_row("lost"))
         audit.record(t, "t", "namespace.created", "lost", namespace="lost")
         if failure == "raise":
             raise RuntimeError("boom")
-        _INSERT_NAMESPACE.run(t, _namespace_row("lost"))  # the name is taken: IntegrityError
+        _INSERT_NAMESPACE.run(
+            t, factories.namespace_row("lost")
+        )  # the name is taken: IntegrityError
 
 
 def test_write_prepared_rolls_everything_back_when_the_block_raises(db: Database) -> None:
@@ -252,7 +238,7 @@ def test_write_prepared_rolls_everything_back_when_the_block_raises(db: Database
         assert _NAMES.first(s, {"name": "lost"}) is None
         assert s.scalars(_AUDIT_TARGETS).all() == []
     with db.write_prepared() as t:  # the connection went back to the pool usable
-        _INSERT_NAMESPACE.run(t, _namespace_row("next"))
+        _INSERT_NAMESPACE.run(t, factories.namespace_row("next"))
     with db.read() as s:
         assert _NAMES.first(s, {"name": "next"}) == ("next",)
 
@@ -268,16 +254,16 @@ def test_write_prepared_on_sqlite_holds_the_write_lock_and_a_busy_database_is_50
     path = database_url.removeprefix("sqlite:///")
     other = sqlite3.connect(path, timeout=0, isolation_level=None)
     with db.write_prepared() as t:
-        _INSERT_NAMESPACE.run(t, _namespace_row("held"))
+        _INSERT_NAMESPACE.run(t, factories.namespace_row("held"))
         with pytest.raises(sqlite3.OperationalError, match="locked"):
             other.execute("BEGIN IMMEDIATE")
     other.execute("BEGIN IMMEDIATE")
     with pytest.raises(UnavailableError), db.write_prepared() as t:
-        _INSERT_NAMESPACE.run(t, _namespace_row("waits"))
+        _INSERT_NAMESPACE.run(t, factories.namespace_row("waits"))
     other.execute("ROLLBACK")
     other.close()
     with db.write_prepared() as t:
-        _INSERT_NAMESPACE.run(t, _namespace_row("after"))
+        _INSERT_NAMESPACE.run(t, factories.namespace_row("after"))
     db.dispose()
 
 
@@ -290,13 +276,13 @@ def test_write_prepared_on_sqlite_keeps_one_connection_and_dispose_returns_it(
     pool = db.engine.pool
     for name in ("one", "two", "three"):
         with db.write_prepared() as t:
-            _INSERT_NAMESPACE.run(t, _namespace_row(name))
+            _INSERT_NAMESPACE.run(t, factories.namespace_row(name))
     assert pool.checkedout() == 1  # kept between writes, not checked out and in each time
     with pytest.raises(RuntimeError):
         _prepared_then(db, "raise")
     assert pool.checkedout() == 0  # after an error: back to the pool, whose check-in decides
     with db.write_prepared() as t:
-        _INSERT_NAMESPACE.run(t, _namespace_row("four"))
+        _INSERT_NAMESPACE.run(t, factories.namespace_row("four"))
     assert pool.checkedout() == 1
     with db.read() as s:
         assert _NAMES.first(s, {"name": "four"}) == ("four",)
@@ -312,10 +298,10 @@ def test_write_prepared_nested_never_touches_the_outer_transaction(database_url:
         pytest.skip("SQLite's held writer connection")
     db = Database.from_url(database_url, busy_timeout_ms=0)
     with db.write_prepared() as t:
-        _INSERT_NAMESPACE.run(t, _namespace_row("outer"))
+        _INSERT_NAMESPACE.run(t, factories.namespace_row("outer"))
         with pytest.raises(UnavailableError), db.write_prepared() as inner:
-            _INSERT_NAMESPACE.run(inner, _namespace_row("inner"))
-        _INSERT_NAMESPACE.run(t, _namespace_row("outer-after"))
+            _INSERT_NAMESPACE.run(inner, factories.namespace_row("inner"))
+        _INSERT_NAMESPACE.run(t, factories.namespace_row("outer-after"))
     with db.read() as s:
         assert _NAMES.first(s, {"name": "outer"}) == ("outer",)
         assert _NAMES.first(s, {"name": "outer-after"}) == ("outer-after",)

@@ -16,23 +16,11 @@ from modelyard.db.engine import Database
 from modelyard.db.prepared import Prepared
 from modelyard.db.tables import NamespaceRow, OutboxEventRow
 from modelyard.settings import Settings
+from tests import factories
 
 NS = cast(Table, NamespaceRow.__table__)
 OUT = cast(Table, OutboxEventRow.__table__)
-AT = datetime(2026, 11, 27, 8, 30, 0, 123456, tzinfo=UTC)
-
-
-def _namespace(name: str) -> dict[str, Any]:
-    return {
-        "id": uuid.uuid4(),
-        "name": name,
-        "description": "",
-        "visibility": "private",
-        "archived_at": None,
-        "created_by": "t",
-        "created_at": AT,
-        "updated_at": AT,
-    }
+AT = factories.ROW_TIME
 
 
 def _event(seq: int) -> dict[str, Any]:
@@ -57,7 +45,7 @@ def test_inserts_round_trip_every_type(db: Database) -> None:
 
 
 def test_returning_and_select_rows_are_processed_like_sqlalchemys(db: Database) -> None:
-    ns = _namespace("team")
+    ns = factories.namespace_row("team")
     counter = Prepared(
         update(NS)
         .where(NS.c.name == bindparam("which"))
@@ -78,7 +66,7 @@ def test_returning_and_select_rows_are_processed_like_sqlalchemys(db: Database) 
 def test_statements_join_the_sessions_transaction(db: Database) -> None:
     def write_then_fail() -> None:
         with db.write() as s:
-            Prepared(insert(NS)).run(s, _namespace("lost"))
+            Prepared(insert(NS)).run(s, factories.namespace_row("lost"))
             raise RuntimeError("roll back")
 
     with pytest.raises(RuntimeError):
@@ -89,9 +77,9 @@ def test_statements_join_the_sessions_transaction(db: Database) -> None:
 
 def test_a_constraint_violation_is_sqlalchemys_integrity_error(db: Database) -> None:
     with db.write() as s:
-        Prepared(insert(NS)).run(s, _namespace("team"))
+        Prepared(insert(NS)).run(s, factories.namespace_row("team"))
     with pytest.raises(IntegrityError), db.write() as s:
-        Prepared(insert(NS)).run(s, _namespace("team"))
+        Prepared(insert(NS)).run(s, factories.namespace_row("team"))
 
 
 def test_expanding_parameters_are_refused(db: Database) -> None:
@@ -124,16 +112,16 @@ def test_a_session_that_runs_two_transactions_runs_each_statement_in_its_own(
     db: Database,
 ) -> None:
     with Session(db.engine) as s:
-        Prepared(insert(NS)).run(s, _namespace("kept"))
+        Prepared(insert(NS)).run(s, factories.namespace_row("kept"))
         s.commit()
-        Prepared(insert(NS)).run(s, _namespace("dropped"))
+        Prepared(insert(NS)).run(s, factories.namespace_row("dropped"))
         s.rollback()
     with db.read() as s:
         assert s.scalars(select(NS.c.name)).all() == ["kept"]
 
 
 def test_first_is_a_row_named_as_the_columns_or_none(db: Database) -> None:
-    ns = _namespace("team")
+    ns = factories.namespace_row("team")
     with db.write() as s:
         Prepared(insert(NS)).run(s, ns)
     stmt = Prepared(select(NS.c.id, NS.c.created_at).where(NS.c.name == bindparam("name")))
@@ -153,12 +141,12 @@ def test_a_snapshot_reads_committed_rows(db: Database) -> None:
     with db.snapshot() as snap:
         assert names.first(snap, {"name": "team"}) is None
     with db.write() as s:
-        Prepared(insert(NS)).run(s, _namespace("team"))
+        Prepared(insert(NS)).run(s, factories.namespace_row("team"))
     for _ in range(3):
         with db.snapshot() as snap:
             assert names.rows(snap, {"name": "team"}) == [("team",)]
     with db.snapshot() as snap, db.write() as s:  # a snapshot does not hold writers up
-        Prepared(insert(NS)).run(s, _namespace("other"))
+        Prepared(insert(NS)).run(s, factories.namespace_row("other"))
         assert names.first(snap, {"name": "team"}) == ("team",)
 
 
@@ -175,7 +163,7 @@ def test_a_snapshot_is_one_consistent_read_and_the_next_sees_what_others_committ
         with db.snapshot() as snap:
             assert names.rows(snap, {}) == []
             with other.write() as s:
-                Prepared(insert(NS)).run(s, _namespace("one"))
+                Prepared(insert(NS)).run(s, factories.namespace_row("one"))
             # As of the snapshot's start on SQLite; PostgreSQL reads at READ COMMITTED.
             assert names.rows(snap, {}) == ([] if db.dialect == "sqlite" else [("one",)])
             with db.snapshot() as inner:
@@ -186,7 +174,7 @@ def test_a_snapshot_is_one_consistent_read_and_the_next_sees_what_others_committ
         with pytest.raises(RuntimeError), db.snapshot() as snap:
             raise RuntimeError("the block fails")
         with other.write() as s:
-            Prepared(insert(NS)).run(s, _namespace("two"))
+            Prepared(insert(NS)).run(s, factories.namespace_row("two"))
         with db.snapshot() as snap:
             assert names.rows(snap, {}) == [("one",), ("two",)]
         assert db.peek(count) == 2
