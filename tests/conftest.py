@@ -26,7 +26,7 @@ from sqlalchemy.engine import make_url
 
 from modelyard.api.app import create_app
 from modelyard.db import migrate
-from modelyard.db.engine import Database
+from modelyard.db.engine import Database, make_engine
 from modelyard.db.tables import Base
 from modelyard.settings import Settings
 from tests import identity
@@ -88,9 +88,10 @@ def _drop_database(name: str) -> None:
 
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A migrated SQLite file; each test copies it (much faster than migrating anew)."""
+    """A migrated SQLite file, made as the server makes one (its page size: db/engine.py); each
+    test copies it (much faster than migrating anew)."""
     path = tmp_path_factory.mktemp("template") / "modelyard.db"
-    engine = create_engine(f"sqlite:///{path}")
+    engine = make_engine(f"sqlite:///{path}")
     migrate.upgrade(engine)
     engine.dispose()
     return path

@@ -20,6 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 
+from modelyard.db import engine
 from modelyard.db.engine import Database
 from modelyard.db.prepared import Prepared
 from modelyard.db.tables import AuditEventRow, NamespaceRow, OutboxEventRow
@@ -56,6 +57,27 @@ def test_sqlite_connections_are_set_up_for_a_server(db: Database) -> None:
         assert s.scalar(text("PRAGMA journal_mode")) == "wal"
         assert s.scalar(text("PRAGMA foreign_keys")) == 1
         assert s.scalar(text("PRAGMA busy_timeout")) == 30000
+
+
+def test_a_new_sqlite_database_gets_small_pages_and_an_old_one_keeps_its_own(
+    tmp_path: Path,
+) -> None:
+    # Small pages make every commit's write-ahead-log frames cheaper (engine.PAGE_SIZE); SQLite
+    # fixes the size at a file's first table, so a database made before keeps its 4 KiB.
+    old = tmp_path / "old.db"
+    with sqlite3.connect(old) as conn:
+        conn.execute("CREATE TABLE t (x)")
+    for path, size in ((tmp_path / "new.db", engine.PAGE_SIZE), (old, 4096)):
+        db = Database.from_url(f"sqlite:///{path}")
+        with db.write() as s:
+            s.execute(text("CREATE TABLE IF NOT EXISTS t (x)"))
+            s.execute(text("INSERT INTO t VALUES (1)"))
+        with db.read() as s:
+            assert s.scalar(text("PRAGMA page_size")) == size
+            assert s.scalar(text("PRAGMA journal_mode")) == "wal"
+            assert s.scalar(text("SELECT count(*) FROM t")) == 1
+        db.dispose()
+    assert engine.PAGE_SIZE == 2048
 
 
 def test_write_commits_when_the_block_ends(db: Database) -> None:

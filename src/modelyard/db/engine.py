@@ -32,6 +32,13 @@ from modelyard.domain.errors import ConflictError, UnavailableError
 
 _WRITE = "modelyard_write"
 
+# The page size of a database file this module creates (an existing file keeps its own: SQLite
+# fixes it when the first table is made). A commit appends every page it changed to the
+# write-ahead log, and the log's cost is per byte (copy, checksum, the kernel's page cache): a
+# version creation changes about 30 pages whatever their size, so 2 KiB pages instead of
+# SQLite's default 4 KiB make its commit about 40 % cheaper (docs/architecture.md).
+PAGE_SIZE = 2048
+
 # A bound on the write-ahead log for connections whose process runs no background checkpoints
 # (db/checkpoints.py says why the server does); at 4 KiB pages, about 40 MiB.
 WAL_AUTOCHECKPOINT_PAGES = 10_000
@@ -59,6 +66,7 @@ def _sqlite_engine(url: str, busy_timeout_ms: int) -> Engine:
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
         dbapi_conn.isolation_level = None  # we issue BEGIN ourselves (below)
         cur = dbapi_conn.cursor()
+        cur.execute(f"PRAGMA page_size={PAGE_SIZE}")  # before WAL mode writes the first page
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
