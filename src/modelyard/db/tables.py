@@ -556,12 +556,13 @@ class OutboxEventRow(Base):
     """A change notification waiting for delivery (transactional outbox), written with its audit
     event. ``seq`` is that event's seq: rows commit in seq order (the chain head is locked until
     commit), so consumers can keep a "last seq handled" cursor. ``event_id`` is the stable id
-    deliveries carry."""
+    deliveries carry: the audit event's, unique there, so no index of its own here (nothing
+    looks an outbox row up by it; migration 0013)."""
 
     __tablename__ = "outbox_events"
 
     seq: Mapped[int] = mapped_column(Seq, primary_key=True, autoincrement=False)
-    event_id: Mapped[uuid.UUID] = mapped_column(unique=True)
+    event_id: Mapped[uuid.UUID]
     type: Mapped[str] = mapped_column(String(64))  # no index: nothing looks events up by type
     namespace: Mapped[str | None] = mapped_column(Name)
     target: Mapped[str] = mapped_column(String(300))
