@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ctypes
 import errno
+import fcntl
 import os
 import threading
 from pathlib import Path
@@ -286,3 +287,109 @@ def test_reads_go_on_where_the_advice_is_refused(
     _write_batch(store, [data])
     assert b"".join(store.read(digest_of(data))) == data
     assert len(refused) == 1  # asked once, then not again for this read
+
+
+# -- direct writes of uploads ---------------------------------------------------------------
+
+
+@pytest.fixture
+def pwrites(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[tuple[bool, int, int]]:
+    """Every ``os.pwrite`` as ``(direct, position, length)``; skips where the store's file
+    system takes no O_DIRECT (tmpfs)."""
+    probe = tmp_path / "probe"
+    probe.touch()
+    fd = local._open_direct(probe)
+    if fd is None:
+        pytest.skip("no O_DIRECT on this file system")
+    os.close(fd)
+    monkeypatch.setattr(local, "DIRECT_BUFFER", 64 * 1024)
+    monkeypatch.setattr(local, "_direct_pool", [])  # buffers of that size only
+    calls: list[tuple[bool, int, int]] = []
+    real = os.pwrite
+
+    def record(fd: int, data: memoryview, pos: int) -> int:
+        direct = bool(fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_DIRECT)
+        calls.append((direct, pos, len(data)))
+        return real(fd, data, pos)
+
+    monkeypatch.setattr(os, "pwrite", record)
+    return calls
+
+
+UPLOAD = "3f8e1c52-8a4e-4c1b-9a57-0d6f1c1e2b7a"
+
+
+def _upload(store: LocalBlobStore, parts: list[list[bytes]]) -> bytes:
+    """Append each part's pieces after the previous part; the upload's bytes as stored."""
+    offset = 0
+    with store.open_upload(UPLOAD) as writer:
+        for pieces in parts:
+            offset += sum(s.size for s in writer.append(offset, pieces))
+    return b"".join(store.read_upload(UPLOAD, [], offset))
+
+
+def _parts(sizes: list[list[int]]) -> list[list[bytes]]:
+    return [[os.urandom(n) for n in part] for part in sizes]
+
+
+# Piece sizes of each chunk: boundaries on and off blocks, pieces smaller and larger than the
+# direct buffer (64 KiB here), many small pieces.
+SHAPES = [
+    [[64 * 1024]],
+    [[5000, 300_000], [4096 * 3 + 1]],
+    [[17], [4079], [200_001, 3]],
+    [[100] * 700, [70_000]],
+]
+
+
+@pytest.mark.parametrize("sizes", SHAPES)
+def test_upload_bytes_go_around_the_page_cache_in_aligned_blocks(
+    tmp_path: Path, pwrites: list[tuple[bool, int, int]], sizes: list[list[int]]
+) -> None:
+    parts = _parts(sizes)
+    store = LocalBlobStore(tmp_path / "store")
+    assert _upload(store, parts) == b"".join(b"".join(p) for p in parts)
+    direct = [(pos, n) for is_direct, pos, n in pwrites if is_direct]
+    assert all(pos % 4096 == 0 and n % 4096 == 0 for pos, n in direct)
+    # Only each part's unaligned head and tail went through the page cache.
+    buffered = sum(n for is_direct, _, n in pwrites if not is_direct)
+    assert buffered < 2 * 4096 * len(parts)
+    assert sum(n for _, n in direct) + buffered == sum(len(b"".join(p)) for p in parts)
+
+
+def test_a_refused_direct_write_goes_through_the_page_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pwrites: list[tuple[bool, int, int]]
+) -> None:
+    recording = os.pwrite
+
+    def refuse_direct(fd: int, data: memoryview, pos: int) -> int:
+        if fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_DIRECT:
+            raise OSError(errno.EINVAL, "not with this alignment")
+        return recording(fd, data, pos)
+
+    monkeypatch.setattr(os, "pwrite", refuse_direct)
+    store = LocalBlobStore(tmp_path / "store")
+    parts = _parts(SHAPES[1])
+    assert _upload(store, parts) == b"".join(b"".join(p) for p in parts)
+
+
+def test_uploads_are_written_through_the_page_cache_without_o_direct(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pwrites: list[tuple[bool, int, int]]
+) -> None:
+    monkeypatch.setattr(local, "_open_direct", lambda path: None)
+    store = LocalBlobStore(tmp_path / "store")
+    parts = _parts(SHAPES[2])
+    assert _upload(store, parts) == b"".join(b"".join(p) for p in parts)
+    assert not any(is_direct for is_direct, _, _ in pwrites)
+
+
+def test_a_direct_write_that_fails_otherwise_is_the_stores_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pwrites: list[tuple[bool, int, int]]
+) -> None:
+    def full(fd: int, data: memoryview, pos: int) -> int:
+        raise OSError(errno.ENOSPC, "no space left")
+
+    monkeypatch.setattr(os, "pwrite", full)
+    store = LocalBlobStore(tmp_path / "store")
+    with pytest.raises(UnavailableError), store.open_upload(UPLOAD) as writer:
+        writer.append(0, [os.urandom(200_000)])

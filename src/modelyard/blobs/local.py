@@ -2,8 +2,11 @@
 
 Durability and atomicity, in order, for every blob written:
 
-1. the bytes are appended to ``uploads/<id>/data`` as they arrive (hashed by the caller),
-   and their writeback to disk is started every few MiB (``sync_file_range`` on Linux);
+1. the bytes are appended to ``uploads/<id>/data`` as they arrive (hashed by the caller):
+   where the file system takes ``O_DIRECT`` (ext4, XFS, Btrfs...), whole 4 KiB blocks go
+   straight to the disk from two reused aligned buffers taking turns, and only the unaligned
+   edges of each chunk through the page cache (``_write_direct``); elsewhere through the page
+   cache, with the writeback started every few MiB (``sync_file_range`` on Linux);
 2. ``stage`` truncates that file to the committed length and ``fsync``s it;
 3. ``publish`` renames it to ``sha256/ab/<hex>`` (same file system: atomic) and ``fsync``s the
    fan-out directory, so the name survives a power cut. An existing blob wins: the staged
@@ -29,13 +32,15 @@ import ctypes
 import errno
 import fcntl
 import functools
+import mmap
 import os
 import re
 import shutil
 import sys
+import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -465,10 +470,13 @@ class _LocalWriter:
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         except OSError as exc:
             raise store_unavailable("open an upload", exc) from exc
+        direct = _open_direct(self.path)
         try:
-            written = _write_at(fd, offset, chunks)
+            written = _write_at(fd, direct, offset, chunks)
         finally:
             os.close(fd)
+            if direct is not None:
+                os.close(direct)
         return [Segment(offset, written, layout.UPLOAD_DATA)] if written else []
 
 
@@ -477,7 +485,7 @@ def _write_new(fd: int, chunks: Iterable[bytes | memoryview]) -> int:
     return _write_from(fd, 0, chunks, "write a batch")
 
 
-def _write_at(fd: int, offset: int, chunks: Iterable[bytes]) -> int:
+def _write_at(fd: int, direct: int | None, offset: int, chunks: Iterable[bytes]) -> int:
     try:
         size = os.fstat(fd).st_size
         if size < offset:
@@ -487,7 +495,139 @@ def _write_at(fd: int, offset: int, chunks: Iterable[bytes]) -> int:
         os.lseek(fd, offset, os.SEEK_SET)
     except OSError as exc:
         raise store_unavailable("write an upload", exc) from exc
+    if direct is not None:
+        return _write_direct(fd, direct, offset, chunks)
     return _write_from(fd, offset, chunks, "write an upload")
+
+
+# -- direct writes --------------------------------------------------------------------------
+
+DIRECT_ALIGN = 4096  # offsets, lengths and buffer addresses of O_DIRECT writes (any device)
+DIRECT_BUFFER = 4 * 1024 * 1024  # bytes per direct write
+_DIRECT_POOL_MAX = 8  # aligned buffers kept for reuse between requests
+_direct_pool: list[mmap.mmap] = []
+_direct_lock = threading.Lock()
+
+
+def _open_direct(path: Path) -> int | None:
+    """A second descriptor of the upload's data file with ``O_DIRECT``, or None where the
+    platform or file system has none (tmpfs, macOS): the bytes then go through the page
+    cache."""
+    flag = getattr(os, "O_DIRECT", 0)
+    if not flag:
+        return None
+    try:
+        return os.open(path, os.O_WRONLY | flag)
+    except OSError:
+        return None
+
+
+@contextmanager
+def _direct_buffer() -> Iterator[mmap.mmap]:
+    """A page-aligned buffer of ``DIRECT_BUFFER`` bytes (an anonymous mapping), reused across
+    requests: memory touched once stays cheap to write into."""
+    with _direct_lock:
+        buf = _direct_pool.pop() if _direct_pool else None
+    if buf is None:
+        buf = mmap.mmap(-1, DIRECT_BUFFER)
+    try:
+        yield buf
+    finally:
+        with _direct_lock:
+            if len(_direct_pool) < _DIRECT_POOL_MAX:
+                _direct_pool.append(buf)
+                buf = None
+        if buf is not None:
+            buf.close()
+
+
+def _write_direct(fd: int, direct: int, offset: int, chunks: Iterable[bytes]) -> int:
+    """Write ``chunks`` at ``offset`` around the page cache: whole aligned blocks go from
+    aligned buffers through ``direct`` (``O_DIRECT``), the unaligned edges (the head up to the
+    first block boundary, the tail after the last one) through ``fd``. The number of bytes
+    written, all of them on their way to the disk when this returns.
+
+    Why: writing through the page cache cost more CPU than anything else on the server's side
+    of an upload (copying each byte into a page-cache page freshly handed out by the kernel,
+    1.3-2 s per GiB on this VM). Direct writes copy nothing in the kernel, but each one waits
+    for the disk: two buffers take turns, one filled while the other is written by a helper
+    thread, so the disk is kept busy while the next bytes arrive. A file system that takes
+    ``O_DIRECT`` at open but refuses a write (EINVAL) gets the rest through ``fd``."""
+    pos = offset  # where the next byte goes
+    held = 0  # bytes in the buffer being filled, which starts at the aligned ``pos``
+    with (
+        _direct_buffer() as first,
+        _direct_buffer() as second,
+        ThreadPoolExecutor(max_workers=1, thread_name_prefix="direct") as writer,
+    ):
+        views = [memoryview(first), memoryview(second)]
+        filling = 0
+        pending: Future[int] | None = None
+
+        def flush(length: int) -> None:
+            """Hand the buffer being filled (``length`` bytes at ``pos``) to the writer once
+            the other one is written, and go on filling the other."""
+            nonlocal pending, pos, held, filling
+            if pending is not None:
+                pending.result()
+            pending = writer.submit(_pwrite_direct, fd, direct, views[filling][:length], pos)
+            pos += length
+            held = 0
+            filling = 1 - filling
+
+        try:
+            for chunk in chunks:
+                view = memoryview(chunk)
+                if held == 0 and pos % DIRECT_ALIGN:
+                    head = min(len(view), DIRECT_ALIGN - pos % DIRECT_ALIGN)
+                    pos += _pwrite_all(fd, view[:head], pos)
+                    view = view[head:]
+                while view:
+                    buf = views[filling]
+                    n = min(len(view), len(buf) - held)
+                    buf[held : held + n] = view[:n]
+                    held += n
+                    view = view[n:]
+                    if held == len(buf):
+                        flush(held)
+            last, whole = filling, held - held % DIRECT_ALIGN
+            tail = held - whole
+            if whole:
+                flush(whole)
+            if tail:  # no view of a buffer may outlive it (the pool closes spare ones)
+                pos += _pwrite_all(fd, views[last][whole : whole + tail], pos)
+            if pending is not None:
+                pending.result()
+        finally:
+            if pending is not None:
+                wait([pending])  # the buffers go back to the pool only once written
+            for view in views:
+                view.release()
+    return pos - offset
+
+
+def _pwrite_direct(fd: int, direct: int, data: memoryview, pos: int) -> int:
+    """``data`` (aligned, at an aligned ``pos``) through ``direct``; what a short or refused
+    direct write left goes through ``fd``."""
+    try:
+        n = os.pwrite(direct, data, pos)
+    except OSError as exc:
+        if exc.errno != errno.EINVAL:
+            raise store_unavailable("write an upload", exc) from exc
+        n = 0
+    if n < len(data):
+        n += _pwrite_all(fd, data[n:], pos + n)
+    return n
+
+
+def _pwrite_all(fd: int, data: memoryview, pos: int) -> int:
+    done = 0
+    while done < len(data):
+        try:
+            done += os.pwrite(fd, data[done:], pos + done)
+        except OSError as exc:
+            raise store_unavailable("write an upload", exc) from exc
+    return done
 
 
 def _write_from(fd: int, offset: int, chunks: Iterable[bytes | memoryview], doing: str) -> int:
