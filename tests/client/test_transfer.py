@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
+from sqlalchemy import func, select
 
 from modelyard.client import (
     Client,
@@ -24,6 +25,8 @@ from modelyard.client import (
     _upload,
 )
 from modelyard.client._cache import LocalCache
+from modelyard.db.engine import Database
+from modelyard.db.tables import UploadRow
 from modelyard.domain.batches import read_batch
 from modelyard.domain.digests import digest_of
 from tests.support import sync_transport
@@ -39,9 +42,13 @@ class Recording(httpx.BaseTransport):
         self.seen: Counter[str] = Counter()
         self.paths: Counter[str] = Counter()  # "POST /api/v1/blobs/batch" -> how many
         self.drop: dict[str, int] = {}  # "PATCH" (or "POST /path") -> drop that many times
+        self.delay: dict[str, float] = {}  # "PATCH" -> seconds each such request waits
+        self.order: list[str] = []  # "PATCH", "POST .../commit", ... as they arrived
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         self.seen[request.method] += 1
+        self.order.append(f"{request.method} {request.url.path}")
+        time.sleep(self.delay.get(request.method, 0))
         what = f"{request.method} {request.url.path}"
         self.paths[what] += 1
         key = what if self.drop.get(what) else request.method
@@ -130,7 +137,9 @@ def test_big_file_goes_in_chunks_and_survives_dropped_connections(
 ) -> None:
     data = os.urandom(3 * MIB + 5)
     (tmp_path / "big.bin").write_bytes(data)
-    wire.drop["PATCH"] = 2  # two chunks lost on the way: resumed from the server's offset
+    # Its digest is not cached: sent while it is hashed (upload_unhashed). Two chunks lost on
+    # the way: resumed from the server's offset.
+    wire.drop["PATCH"] = 2
     sdk.push(tmp_path / "big.bin", "team/m", chunk_size=MIB, cache_dir=tmp_path / "c")
     assert wire.seen["PATCH"] == 4 + 2
     assert [v.version for v in sdk.iter_versions("team/m")] == [1]
@@ -392,3 +401,178 @@ def test_a_batch_body_goes_out_in_pieces_of_about_a_mebibyte(tmp_path: Path) -> 
     assert [(m.digest, b"".join(m.chunks)) for m in read_batch(pieces)] == [
         (digest_of(b), b) for b in blobs
     ]
+
+
+# -- big files sent while they are hashed ------------------------------------------------------
+
+
+def _sessions_left(app: FastAPI, db: Database) -> tuple[int, list[object]]:
+    with db.read() as s:
+        rows = s.scalar(select(func.count()).select_from(UploadRow))
+    return int(rows or 0), list(app.state.transfers.store.list_uploads())
+
+
+def _calls(wire: Recording, method: str, suffix: str = "") -> int:
+    return sum(
+        n
+        for what, n in wire.paths.items()
+        if what.startswith(f"{method} /api/v1/blobs/uploads") and what.endswith(suffix)
+    )
+
+
+class Bars:
+    """A progress reporter that keeps each bar's total and what it was advanced by."""
+
+    def __init__(self) -> None:
+        self.bars: dict[str, list[int]] = {}
+        self.lock = threading.Lock()
+
+    def task(self, description: str, total: int) -> Callable[[int], None]:
+        bar = self.bars.setdefault(description, [total, 0])
+
+        def advance(n: int) -> None:
+            with self.lock:
+                bar[1] += n
+
+        return advance
+
+    def __enter__(self) -> Bars:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+@pytest.fixture
+def bars(monkeypatch: pytest.MonkeyPatch) -> Bars:
+    recorded = Bars()
+    monkeypatch.setattr(_transfer, "reporter", lambda show: recorded)
+    return recorded
+
+
+def _hashing_after_the_first_chunk(wire: Recording, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Hashing starts once a chunk has gone out (a file hashed slowly, say read from a slow
+    disk): sequential code (hash, then send) waits here for the whole timeout."""
+    first_chunk = threading.Event()
+    hash_file, inner = _transfer.hash_file, wire.inner.handle_request
+
+    def hashing(path: Path, advance: Callable[[int], None]) -> str:
+        assert first_chunk.wait(10), "no chunk went out while the file was being hashed"
+        return hash_file(path, advance)
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        response = inner(request)
+        if request.method == "PATCH":
+            first_chunk.set()
+        return response
+
+    monkeypatch.setattr(_transfer, "hash_file", hashing)
+    monkeypatch.setattr(wire.inner, "handle_request", handle)
+
+
+def test_a_big_file_goes_out_while_it_is_hashed(
+    sdk: Client, wire: Recording, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, bars: Bars
+) -> None:
+    data = os.urandom(6 * MIB + 3)
+    (tmp_path / "big.bin").write_bytes(data)
+    _hashing_after_the_first_chunk(wire, monkeypatch)
+    version = sdk.push(tmp_path / "big.bin", "team/m", chunk_size=MIB, cache_dir=tmp_path / "c")
+    assert _calls(wire, "PATCH") == 7
+    assert _calls(wire, "POST", "/commit") == 1
+    assert _calls(wire, "DELETE") == 0
+    [only] = sdk.manifest("team/m@1")[1].artifacts
+    assert (only.path, only.size, only.digest) == ("big.bin", len(data), digest_of(data))
+    assert version.manifest_digest == sdk.resolve("team/m@1").manifest_digest
+    assert bars.bars == {"hashing": [len(data), len(data)], "uploading": [len(data), len(data)]}
+    out = sdk.pull("team/m", tmp_path / "out", cache_dir=tmp_path / "c2")
+    assert (out / "big.bin").read_bytes() == data
+    # and its digest is remembered: the next push asks before it sends anything
+    wire.paths.clear()
+    sdk.push(tmp_path / "big.bin", "team/m", chunk_size=MIB, cache_dir=tmp_path / "c")
+    assert _calls(wire, "POST") == _calls(wire, "PATCH") == 0
+
+
+def test_a_big_file_the_server_holds_cancels_its_session_once_hashed(
+    sdk: Client, wire: Recording, tmp_path: Path, app: FastAPI, db: Database, bars: Bars,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    data = os.urandom(16 * MIB)
+    (tmp_path / "big.bin").write_bytes(data)
+    sdk.push(tmp_path / "big.bin", "team/m", chunk_size=MIB, cache_dir=tmp_path / "c1")
+    wire.paths.clear()
+    bars.bars.clear()
+    _hashing_after_the_first_chunk(wire, monkeypatch)
+    wire.delay["PATCH"] = 0.05  # the hash is done long before the 16 chunks could be
+    # Another machine (a cache that does not know the file): sent until the digest is known.
+    again = sdk.push(tmp_path / "big.bin", "team/m", chunk_size=MIB, cache_dir=tmp_path / "c2")
+    assert _calls(wire, "POST", "/uploads") == 1
+    assert 0 < _calls(wire, "PATCH") < 16
+    assert _calls(wire, "POST", "/commit") == 0
+    assert _calls(wire, "DELETE") == 1
+    assert _sessions_left(app, db) == (0, [])
+    assert again.manifest_digest == sdk.resolve("team/m@1").manifest_digest
+    assert bars.bars["uploading"] == [len(data), len(data)]  # the rest counted as held
+
+
+def test_a_big_file_sent_while_hashed_resumes_after_dropped_connections(
+    sdk: Client, wire: Recording, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    app: FastAPI, db: Database,
+) -> None:  # fmt: skip
+    data = os.urandom(4 * MIB + 9)
+    (tmp_path / "big.bin").write_bytes(data)
+    _hashing_after_the_first_chunk(wire, monkeypatch)
+    wire.drop["PATCH"] = 2  # the first two chunks lost: resumed from the server's offset
+    sdk.push(tmp_path / "big.bin", "team/m", chunk_size=MIB, cache_dir=tmp_path / "c")
+    assert _calls(wire, "PATCH") == 5 + 2
+    assert _calls(wire, "GET") == 2  # where the session stood, after each loss
+    assert _calls(wire, "POST", "/commit") == 1
+    assert _sessions_left(app, db) == (0, [])
+    [only] = sdk.manifest("team/m@1")[1].artifacts
+    assert (only.size, only.digest) == (len(data), digest_of(data))
+    out = sdk.pull("team/m", tmp_path / "out", cache_dir=tmp_path / "c2")
+    assert (out / "big.bin").read_bytes() == data
+
+
+def test_two_big_files_with_the_same_bytes_are_committed_once(
+    sdk: Client, wire: Recording, tmp_path: Path, app: FastAPI, db: Database
+) -> None:
+    data = os.urandom(4 * MIB + 1)
+    src = tree(tmp_path / "src", {"a.bin": data, "b.bin": data})
+    sdk.push(src, "team/m", chunk_size=MIB, cache_dir=tmp_path / "c", workers=2)
+    assert _calls(wire, "POST", "/commit") == 1
+    assert _calls(wire, "DELETE") == 1  # the other session, once the digests were known
+    assert _sessions_left(app, db) == (0, [])
+    assert {(a.path, a.digest) for a in sdk.manifest("team/m@1")[1].artifacts} == {
+        ("a.bin", digest_of(data)),
+        ("b.bin", digest_of(data)),
+    }
+    assert read_tree(sdk.pull("team/m@1", tmp_path / "out", cache_dir=tmp_path / "c2")) == {
+        "a.bin": data,
+        "b.bin": data,
+    }
+
+
+def test_a_file_that_cannot_be_hashed_abandons_its_session(
+    sdk: Client, wire: Recording, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, app: FastAPI,
+    db: Database,
+) -> None:  # fmt: skip
+    (tmp_path / "big.bin").write_bytes(os.urandom(3 * MIB))
+
+    def unreadable(path: Path, advance: Callable[[int], None]) -> str:
+        raise OSError("the disk went away")
+
+    monkeypatch.setattr(_transfer, "hash_file", unreadable)
+    with pytest.raises(OSError, match="went away"):
+        sdk.push(tmp_path / "big.bin", "team/m", chunk_size=MIB, cache_dir=tmp_path / "c")
+    assert _calls(wire, "DELETE") == 1
+    assert _sessions_left(app, db) == (0, [])
+    assert list(sdk.iter_versions("team/m")) == []
+
+
+def test_a_file_of_one_chunk_is_hashed_before_it_is_sent(
+    sdk: Client, wire: Recording, tmp_path: Path
+) -> None:
+    (tmp_path / "one.bin").write_bytes(os.urandom(5 * MIB))  # one PUT, named by its digest
+    sdk.push(tmp_path / "one.bin", "team/m", chunk_size=8 * MIB, cache_dir=tmp_path / "c")
+    assert wire.seen["PUT"] == 1
+    assert _calls(wire, "POST") == 0

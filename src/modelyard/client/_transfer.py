@@ -131,7 +131,9 @@ class TransferMixin:
         the server lacks sent. Small files go a batch at a time: each batch is hashed, asks
         which of its blobs the server lacks and sends those at once, so that hashing overlaps
         sending and the server's writing instead of preceding them (for 2,000 files of 100 KB
-        the hashing alone took 0.2-0.8 s of wall time). Big files are hashed, then sent."""
+        the hashing alone took 0.2-0.8 s of wall time). A big file of more than one chunk
+        whose digest is not remembered is sent while it is hashed (docs/transfer.md); other
+        big files are hashed, then sent if the server lacks them."""
         sizes = {path: path.stat().st_size for _, path in files}
         # Every refusal the manifest could meet (a path, a size, two paths alike, too many
         # files) before any byte is sent: the digests are not needed for that.
@@ -162,18 +164,52 @@ class TransferMixin:
             return done
 
         hashed = [x for done in _parallel(batch, batches(small, workers), workers) for x in done]
-        if large:
-            big = _parallel(one, large, workers)
-            hashed += big
-            lacking = set(uploader.missing(sorted({a.digest for a, _ in big})))
-            sending: dict[str, Callable[[], None]] = {}  # one upload per digest
-            for a, path in big:
-                if a.digest in lacking and a.digest not in sending:
-                    sending[a.digest] = partial(uploader.upload, a.digest, path, a.size, sent)
-                else:
-                    sent(a.size)  # held already, or the same bytes as another file
-            _parallel(lambda job: job(), list(sending.values()), workers)
-        return hashed
+        if not large:
+            return hashed
+        # A file of several chunks whose digest the cache does not know is sent while it is
+        # hashed (``Uploader.upload_unhashed``); the others are hashed (or their digests
+        # remembered), then only those the server lacks are sent.
+        unhashed = [
+            (name, path)
+            for name, path in large
+            if sizes[path] > uploader.chunk_size and cache.known_digest(stat_key(path)) is None
+        ]
+        later = {name for name, _ in unhashed}
+        big = _parallel(one, [item for item in large if item[0] not in later], workers)
+        hashed += big
+        lacking = set(uploader.missing(sorted({a.digest for a, _ in big}))) if big else set()
+        jobs: list[Callable[[], object]] = []
+        for a, path in big:
+            if a.digest in lacking and a.digest not in claimed:
+                claimed.add(a.digest)
+                jobs.append(partial(uploader.upload, a.digest, path, a.size, sent))
+            else:
+                sent(a.size)  # held already, or the same bytes as another file
+
+        def wanted(digest: str) -> bool:
+            """Whether an upload whose digest just became known goes on to its commit."""
+            if not uploader.missing([digest]):
+                return False
+            with lock:
+                if digest in claimed:
+                    return False  # another file of this push sends the same bytes
+                claimed.add(digest)
+            return True
+
+        artifacts: dict[str, Artifact] = {}
+        with ThreadPoolExecutor(max(1, workers), thread_name_prefix="hash") as hashers:
+
+            def digest_of_file(item: tuple[str, Path]) -> str:
+                artifacts[item[0]], _ = one(item)
+                return artifacts[item[0]].digest
+
+            def send_unhashed(item: tuple[str, Path]) -> None:
+                pending = hashers.submit(digest_of_file, item)
+                uploader.upload_unhashed(item[1], sizes[item[1]], pending, wanted, sent)
+
+            jobs += [partial(send_unhashed, item) for item in unhashed]
+            _parallel(lambda job: job(), jobs, workers)
+        return hashed + [(artifacts[name], path) for name, path in unhashed]
 
     def _upload(
         self,

@@ -11,9 +11,11 @@ sends the rest from there.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future
 from pathlib import Path
 from typing import IO, Any, TypeVar
 
@@ -207,13 +209,62 @@ class Uploader:
             with_retries(attempt)
 
     def _session(self, digest: str, path: Path, size: int, advance: Advance) -> None:
+        upload = self._start(size)
+        self._send(upload, path, size, advance, lambda: False)
+        self._commit(upload, digest, size)
+
+    def upload_unhashed(
+        self,
+        path: Path,
+        size: int,
+        hashed: Future[str],
+        wanted: Callable[[str], bool],
+        advance: Advance,
+    ) -> bool:
+        """Send a big file in an upload session while its digest is still being computed
+        (``hashed``, on another thread), so that hashing and sending overlap. Before each
+        chunk, once the digest is known, ``wanted(digest)`` decides (once) whether this upload
+        goes on: when it does not (the server holds the blob, or another upload of this push
+        sends the same bytes) the session is cancelled and the rest of the file counted as
+        held. Otherwise the session is committed with the digest: the server checks the bytes
+        against it as for any upload. True when committed."""
+        upload = self._start(size)
+        verdict: list[bool] = []
+
+        def enough() -> bool:
+            if not verdict and hashed.done():
+                verdict.append(wanted(hashed.result()))
+            return bool(verdict) and not verdict[0]
+
+        try:
+            offset = self._send(upload, path, size, advance, enough)
+            if not verdict:
+                verdict.append(wanted(hashed.result()))
+        except BaseException:
+            self._abandon(upload)
+            raise
+        if verdict[0]:
+            self._commit(upload, hashed.result(), size)
+            return True
+        self._cancel(upload)
+        advance(size - offset)  # held already: counted as for a file not sent
+        return False
+
+    def _start(self, size: int) -> str:
         started = with_retries(
             lambda: self.http.send("POST", "/api/v1/blobs/uploads", json={"size": size})
         )
-        upload = f"/api/v1/blobs/uploads/{started.json()['id']}"
+        return f"/api/v1/blobs/uploads/{started.json()['id']}"
+
+    def _send(
+        self, upload: str, path: Path, size: int, advance: Advance, enough: Callable[[], bool]
+    ) -> int:
+        """Send the file in chunks from the start, resuming from the session's offset after
+        a failure, until it is all sent or ``enough()`` says so before a chunk; the bytes the
+        session holds."""
         offset, failures = 0, 0
         with path.open("rb") as f:
-            while offset < size:
+            while offset < size and not enough():
                 stop = min(offset + self.chunk_size, size)
                 body = _Counted(f, offset, stop, advance)
                 try:
@@ -234,7 +285,17 @@ class Uploader:
                     now = self._where(upload, exc, failures)
                 advance(now - offset - body.sent)  # un-count what did not arrive
                 offset = now
-        self._commit(upload, digest, size)
+        return offset
+
+    def _cancel(self, upload: str) -> None:
+        with contextlib.suppress(NotFoundError):  # gone already (collected)
+            with_retries(lambda: self.http.send("DELETE", upload))
+
+    def _abandon(self, upload: str) -> None:
+        """Best effort, once, on the way out of a failed upload: the server's collection of
+        stale sessions removes what this leaves."""
+        with contextlib.suppress(ModelyardError):
+            self.http.send("DELETE", upload)
 
     def _where(self, upload: str, exc: ModelyardError, failures: int) -> int:
         """After a failed chunk: how many bytes the session holds."""
