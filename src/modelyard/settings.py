@@ -47,7 +47,7 @@ class Settings:
     webhooks_retry_max_seconds: float = 6 * 3600.0  # the longest wait between two attempts
     webhooks_disable_after_dead: int = 20  # dead letters in a row switch a webhook off; 0: never
     webhooks_concurrency: int = 4  # deliveries in flight per worker
-    webhooks_poll_seconds: float = 1.0  # how often an idle worker looks for work
+    webhooks_poll_seconds: float = 1.0  # how often a worker that has caught up looks for work
     webhooks_retention_seconds: int = 30 * 24 * 3600  # `gc` forgets older webhook history
     webhooks_key_file: str = ""  # empty: <data_dir>/webhooks.key (seals signing secrets)
     policy_file: str = ""  # empty: the built-in policy (docs/governance.md)

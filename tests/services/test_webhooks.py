@@ -462,3 +462,43 @@ def test_an_overlap_out_of_bounds_is_refused(db: Database, box: SecretBox, secon
         svc.rotate_secret(db, box, ADMIN, made.webhook.id, keep_previous_seconds=seconds)
     assert info.value.code == "VALIDATION_FAILED"
     assert svc.get_webhook(db, made.webhook.id).previous_secret_until is None
+
+
+class _Waits(threading.Event):
+    """A stop event that records the worker's waits and ends its loop at the first."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.waits: list[float | None] = []
+
+    def wait(self, timeout: float | None = None) -> bool:
+        self.waits.append(timeout)
+        self.set()
+        return True
+
+
+def test_a_worker_goes_round_again_only_after_a_whole_batch(
+    db: Database, box: SecretBox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Under a steady stream of changes every step finds new events. The worker goes on at
+    once after a fan-out that read a whole batch (more are waiting); after one that read less
+    it has caught up and waits its poll interval, whatever arrived meanwhile, instead of
+    fanning out a few events at a time."""
+    for n in range(4):
+        factories.namespace(db, f"team-{n}")  # one event each
+    fanned: list[int] = []
+    fan_out = deliveries.fan_out
+
+    def streaming(db_: Database, batch: int = deliveries.FAN_OUT_BATCH) -> int:
+        fanned.append(fan_out(db_, batch))
+        if len(fanned) < 5:  # (a bound: a worker that never waits would go round forever)
+            factories.namespace(db, f"during-{len(fanned)}")  # a change made meanwhile
+        return fanned[-1]
+
+    monkeypatch.setattr(deliveries, "fan_out", streaming)
+    with running_worker(db, box, poll_seconds=30.0) as worker:
+        worker.batch = 3
+        worker._stop = stop = _Waits()
+        worker.run()
+    assert fanned == [3, 2]  # a whole batch, then the rest and the one made meanwhile
+    assert stop.waits == [30.0]

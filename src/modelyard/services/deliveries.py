@@ -122,7 +122,10 @@ def has_new_events(db: Database) -> bool:
         return int(newest) > int(cursor or 0)
 
 
-def fan_out(db: Database, batch: int = 500) -> int:
+FAN_OUT_BATCH = 500  # events one fan-out reads at most
+
+
+def fan_out(db: Database, batch: int = FAN_OUT_BATCH) -> int:
     """Turn the next ``batch`` outbox events into delivery rows; returns how many events were
     read (0: nothing to do, or another worker is fanning out right now)."""
     with db.write() as s:
