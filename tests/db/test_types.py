@@ -1,9 +1,12 @@
 """UTCDateTime (db/types.py): its one-step SQLite bind gives the text SQLAlchemy's own
 layers (``process_bind_param``, then the dialect's DATETIME) give, so rows written before and
-after it compare and sort alike; and every value reads back as the same aware UTC instant."""
+after it compare and sort alike; and every value reads back as the same aware UTC instant.
+``uuid7``: time-ordered ids."""
 
 from __future__ import annotations
 
+import itertools
+import time
 import uuid
 from datetime import UTC, date, datetime, timedelta, timezone
 
@@ -13,7 +16,7 @@ from sqlalchemy.dialects import sqlite
 
 from modelyard.db.engine import Database
 from modelyard.db.tables import NamespaceRow
-from modelyard.db.types import UTCDateTime
+from modelyard.db.types import UTCDateTime, uuid7
 
 VALUES = [
     datetime(2026, 11, 27, 8, 30, 0, 123456, tzinfo=UTC),
@@ -69,3 +72,25 @@ def test_values_read_back_as_the_same_utc_instant(db: Database) -> None:
         aware = value if value.tzinfo else value.replace(tzinfo=UTC)
         assert got[row_id] == aware
         assert got[row_id].tzinfo == UTC
+
+
+def test_uuid7_is_an_rfc_9562_version_7_uuid_of_the_current_millisecond() -> None:
+    before = time.time_ns() // 1_000_000
+    made = uuid7()
+    after = time.time_ns() // 1_000_000
+    assert made.version == 7
+    assert made.variant == uuid.RFC_4122
+    assert before <= made.int >> 80 <= after
+
+
+def test_uuid7s_sort_by_time_as_text_and_as_numbers_and_never_repeat() -> None:
+    # A unique index on them appends at its right edge: later ids sort after earlier ones,
+    # as SQLite's hex text and as PostgreSQL's bytes (the same order as the numbers).
+    batches = []
+    for _ in range(3):
+        batches.append([uuid7() for _ in range(1000)])
+        time.sleep(0.002)
+    for earlier, later in itertools.pairwise(batches):
+        assert max(u.hex for u in earlier) < min(u.hex for u in later)
+        assert max(u.int for u in earlier) < min(u.int for u in later)
+    assert len({u for batch in batches for u in batch}) == 3000

@@ -2,12 +2,14 @@ from __future__ import annotations
 
 import json
 import math
+import time
 from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from modelyard.db.engine import Database
+from modelyard.db.tables import AuditEventRow, VersionRow
 from modelyard.domain.errors import ConflictError, InvalidInputError, NotFoundError
 from modelyard.domain.lifecycle import INITIAL_STAGE, MAX_VERSION_NUMBER
 from modelyard.services import models, search, versions
@@ -39,6 +41,24 @@ def test_new_version_starts_in_development_and_records_its_maker(db: Database) -
     assert (got.created_by, got.risk_level, got.aliases) == ("alice", "medium", [])
     assert got.status != "archived"
     assert model.latest_version is None
+
+
+def test_versions_and_their_audit_events_get_time_ordered_ids(db: Database) -> None:
+    # uuid7 (db/types.py): appended at the right edge of the unique indexes on these ids.
+    factories.model(db, "team/fraud")
+    versions.create_version(db, "alice", "team", "fraud", "plain")  # without a Session
+    time.sleep(0.002)  # (ids of one millisecond are in random order)
+    versions.create_version(db, "alice", "team", "fraud", "carded", card="# fraud")  # with one
+    with db.read() as s:
+        ids = s.scalars(select(VersionRow.id).order_by(VersionRow.number)).all()
+        events = s.scalars(
+            select(AuditEventRow.event_id)
+            .where(AuditEventRow.action == "version.created")
+            .order_by(AuditEventRow.seq)
+        ).all()
+    assert [i.version for i in [*ids, *events]] == [7, 7, 7, 7]
+    assert ids == sorted(ids)
+    assert events == sorted(events)
 
 
 def test_creating_a_version_in_a_missing_model_is_not_found(db: Database) -> None:

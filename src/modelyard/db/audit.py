@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from modelyard.db.prepared import Prepared, Snapshot
 from modelyard.db.tables import AuditEventRow, AuditHeadRow, OutboxEventRow
-from modelyard.db.types import utcnow
+from modelyard.db.types import utcnow, uuid7
 from modelyard.domain.audit import GENESIS, canonical_json, jsonable, link, timestamp
 
 PENDING = "modelyard.audit.pending"
@@ -55,7 +55,7 @@ class Pending:
     token_id: uuid.UUID | None = None
     request_id: str = ""
     at: datetime = field(default_factory=utcnow)
-    event_id: uuid.UUID = field(default_factory=uuid.uuid4)
+    event_id: uuid.UUID = field(default_factory=uuid7)  # time-ordered (db/types.py)
 
 
 def queue(session: Session | Snapshot, pending: Pending) -> None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import time
+import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -60,6 +63,25 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def uuid7() -> uuid.UUID:
+    """A time-ordered UUID (RFC 9562 version 7): the Unix time in milliseconds in the first 48
+    bits, then 74 random bits (``os.urandom``, as ``uuid4``'s 122).
+
+    For the ids of rows made by the thousand (versions, audit events): a unique index on a
+    random id puts each new entry on a random leaf of its b-tree, so once the index outgrows
+    the page cache every insert reads a page from disk and dirties one more page for the
+    checkpoint; time-ordered ids are appended at the index's right edge, on pages in cache.
+    SQLite keeps UUIDs as 32 hex digits and PostgreSQL as 16 bytes, both ordered as the
+    number is. Measured at 30,000 versions (benchmarks/create_tx.py's creation): 9.5 -> 1.3
+    page reads and 36 -> 34 write-ahead-log pages per creation."""
+    value = time.time_ns() // 1_000_000 << 80 | int.from_bytes(os.urandom(10))
+    return uuid.UUID(int=value & _NOT_VERSION_VARIANT | _VERSION_7_VARIANT_RFC)
+
+
+_NOT_VERSION_VARIANT = ~(0xF << 76 | 0x3 << 62)
+_VERSION_7_VARIANT_RFC = 0x7 << 76 | 0x2 << 62
 
 
 def _default_sqlite_format(impl: Any, dialect: Dialect) -> bool:

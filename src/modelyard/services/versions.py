@@ -21,7 +21,7 @@ from modelyard.db import fulltext, queries
 from modelyard.db.engine import Database
 from modelyard.db.prepared import Snapshot
 from modelyard.db.tables import VersionRow, VersionTagRow
-from modelyard.db.types import utcnow
+from modelyard.db.types import utcnow, uuid7
 from modelyard.domain.errors import ConflictError, InvalidInputError
 from modelyard.domain.ingredients import Ingredients
 from modelyard.domain.lifecycle import INITIAL_STAGE
@@ -87,7 +87,7 @@ def create_version(
     tags = check_tags(tags or {})
     values = metric_values(check_metrics(metrics or {}), metric_details)
     clean_metrics = {m.name: m.value for m in values if m.plain}
-    version_id = uuid.uuid4()
+    version_id = uuid7()  # time-ordered: appended at its indexes' right edge (db/types.py)
     now = utcnow()
     row: dict[str, Any] = {
         "id": version_id,
