@@ -9,6 +9,11 @@ on average, and the p95 spikes). The server instead checkpoints from this thread
 connections keep a high ``wal_autocheckpoint`` (``engine.WAL_AUTOCHECKPOINT_PAGES``) only as a
 bound for when this thread is not running (CLI commands, tests, a stalled thread).
 
+Under a steady stream of writes the bound is still reached: SQLite restarts the log only when a
+write transaction begins with every frame copied back, and the writer is always a transaction
+ahead of this thread. The commit that passes the bound then checkpoints the few frames left
+and syncs (docs/architecture.md has the measurement).
+
     request threads ── commit ──> -wal ──(every interval, this thread)──> database file
 """
 
