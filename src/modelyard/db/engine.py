@@ -39,8 +39,8 @@ _WRITE = "modelyard_write"
 # SQLite's default 4 KiB make its commit about 40 % cheaper (docs/architecture.md).
 PAGE_SIZE = 2048
 
-# A bound on the write-ahead log for connections whose process runs no background checkpoints
-# (db/checkpoints.py says why the server does); at 4 KiB pages, about 40 MiB.
+# A bound on the write-ahead log (frames) for connections whose process runs no background
+# checkpoints (db/checkpoints.py says why the server does); at 2 KiB pages, about 20 MiB.
 WAL_AUTOCHECKPOINT_PAGES = 10_000
 
 
@@ -110,6 +110,9 @@ class Database:
             threading.RLock() if self.dialect == "sqlite" else nullcontext()
         )
         self._held_writer: Any = None  # write_prepared's connection, once it has written
+        # Called after every write transaction this process commits (the server's WAL
+        # checkpointer listens: db/checkpoints.py); ``None`` when nothing listens.
+        self.after_write: Callable[[], None] | None = None
         self._read = sessionmaker(engine, expire_on_commit=False)
         self._write = sessionmaker(
             engine.execution_options(**{_WRITE: True}), expire_on_commit=False
@@ -132,6 +135,8 @@ class Database:
         with self._writer, _unavailable_as_503(), self._write() as session, session.begin():
             yield session
             audit.flush(session)
+        if self.after_write is not None:
+            self.after_write()
 
     @contextmanager
     def write_prepared(self) -> Iterator[Session | Snapshot]:
@@ -182,6 +187,8 @@ class Database:
                     conn.close()
                 elif conn is not held:
                     conn.close()  # back to the pool
+        if self.after_write is not None:
+            self.after_write()
 
     @contextmanager
     def snapshot(self) -> Iterator[Snapshot]:
@@ -295,17 +302,20 @@ class Database:
         assert isinstance(conn, sqlite3.Connection)
         return conn
 
-    def checkpoint(self) -> tuple[int, int, int] | None:
+    def checkpoint(self, *, hold_writers: bool = False) -> tuple[int, int, int] | None:
         """A passive WAL checkpoint (SQLite; ``None`` elsewhere): (busy, frames in the log,
-        frames checkpointed), as ``PRAGMA wal_checkpoint`` reports them."""
+        frames checkpointed), as ``PRAGMA wal_checkpoint`` reports them. ``hold_writers``:
+        holding the writer lock, so no write of this process is mid-transaction and every
+        frame can be copied (``db/checkpoints.py`` says why)."""
         if self.dialect != "sqlite":
             return None
         conn = self.engine.raw_connection()
         try:
             cursor = conn.cursor()
             try:
-                cursor.execute("PRAGMA wal_checkpoint(PASSIVE)")
-                busy, frames, done = cursor.fetchone() or (0, 0, 0)
+                with self._writer if hold_writers else nullcontext():
+                    cursor.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                    busy, frames, done = cursor.fetchone() or (0, 0, 0)
             finally:
                 cursor.close()
         finally:
