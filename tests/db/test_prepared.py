@@ -184,3 +184,25 @@ def test_a_snapshot_is_one_consistent_read_and_the_next_sees_what_others_committ
             assert frames == done
     finally:
         other.dispose()
+
+
+def test_run_many_of_one_row_and_of_several_insert_them_all(db: Database) -> None:
+    with db.write() as s:
+        Prepared(insert(OUT)).run_many(s, [_event(1)])
+        Prepared(insert(OUT)).run_many(s, [_event(2), _event(3)])
+    with db.read() as s:
+        assert list(s.scalars(select(OUT.c.seq).order_by(OUT.c.seq))) == [1, 2, 3]
+
+
+def test_parameter_names_are_data_never_code(db: Database) -> None:
+    """Each plan's binder is written as Python source (``_binder``); a bind name that reads as
+    code is bound as a name all the same."""
+    odd = "x'], __import__('os').getpid()) #"
+    stmt = Prepared(
+        update(NS).where(NS.c.name == bindparam(odd)).values(description=bindparam("d\"'\\n"))
+    )
+    with db.write() as s:
+        Prepared(insert(NS)).run(s, factories.namespace_row("team"))
+        stmt.run(s, {odd: "team", "d\"'\\n": "changed"})
+    with db.read() as s:
+        assert s.scalar(select(NS.c.description).where(NS.c.name == "team")) == "changed"

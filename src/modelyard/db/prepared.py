@@ -44,6 +44,7 @@ class _Plan:
     literals: Mapping[str, Any]  # binds with values of their own (``counter + 1``)
     results: tuple[Processor | None, ...]
     row_type: Any  # a namedtuple of the result columns' names
+    bind: Callable[[Mapping[str, Any]], Any]  # parameters -> DBAPI values (``_binder``)
 
 
 class Prepared:
@@ -82,12 +83,13 @@ class Prepared:
     ) -> tuple[_Plan, Any]:
         dialect, dbapi = _connection_of(session)
         plan = self._plan(dialect, tuple(params[0]))
-        values = [_bound(plan, p) for p in params]
+        bind = plan.bind
+        values = [bind(p) for p in params]
         cursor = dbapi.cursor()
         try:
-            if many:
+            if many and len(values) > 1:
                 cursor.executemany(plan.sql, values)
-            else:
+            else:  # one row: ``execute`` costs less than ``executemany`` of a list of one
                 cursor.execute(plan.sql, values[0])
         except dialect.loaded_dbapi.Error as error:
             cursor.close()
@@ -148,30 +150,62 @@ def _make_plan(statement: Statement, dialect: Dialect, keys: tuple[str, ...]) ->
     positional = bool(compiled.positional)
     names = tuple(compiled.positiontup or ()) if positional else tuple(binds)
     escaped: Mapping[str, str] = compiled.escaped_bind_names or {}
+    placeholders = tuple(escaped.get(n, n) for n in names)
+    # The processors SQLAlchemy's own execution uses (the dialect's implementation of each
+    # type, a TypeDecorator chained to it), so values match what session.execute sends.
+    processors = tuple(binds[n].type._cached_bind_processor(dialect) for n in names)
+    literals = {n: b.value for n, b in binds.items() if n not in keys}
     return _Plan(
         sql=str(compiled),
         names=names,
-        placeholders=tuple(escaped.get(n, n) for n in names),
+        placeholders=placeholders,
         positional=positional,
-        # The processors SQLAlchemy's own execution uses (the dialect's implementation of each
-        # type, a TypeDecorator chained to it), so values match what session.execute sends.
-        processors=tuple(binds[n].type._cached_bind_processor(dialect) for n in names),
-        literals={n: b.value for n, b in binds.items() if n not in keys},
+        processors=processors,
+        literals=literals,
         results=tuple(
             c.type._cached_result_processor(dialect, None) for c in statement.exported_columns
         ),
         row_type=namedtuple("Row", [str(c.key) for c in statement.exported_columns], rename=True),
+        bind=_binder(names, placeholders, positional, processors, literals),
     )
 
 
-def _bound(plan: _Plan, params: Mapping[str, Any]) -> Any:
+def _binder(
+    names: tuple[str, ...],
+    placeholders: tuple[str, ...],
+    positional: bool,
+    processors: tuple[Processor | None, ...],
+    literals: Mapping[str, Any],
+) -> Callable[[Mapping[str, Any]], Any]:
+    """The function that turns a statement's parameters into the values the DBAPI takes:
+    each name's value (from the parameters, or the statement's own literal), through its
+    column type's processor, as a tuple (positional paramstyles) or a dict keyed by the
+    placeholders. A plan is made for one set of parameter names, so which value comes from
+    where is known here, and the function is written for it (as ``namedtuple`` and
+    ``dataclasses`` write theirs): one expression per value, no loop, no test per call. A
+    version creation binds about 60 values in 8 statements; against a loop over them this
+    saves about a quarter of the binding's CPU. Names only ever appear as ``repr`` string
+    literals, never as code."""
+    scope: dict[str, Any] = {}
     values = []
-    for name, process in zip(plan.names, plan.processors, strict=True):
-        value = params[name] if name in params else plan.literals[name]
-        values.append(process(value) if process is not None else value)
-    if plan.positional:
-        return tuple(values)
-    return dict(zip(plan.placeholders, values, strict=True))
+    for i, (name, process) in enumerate(zip(names, processors, strict=True)):
+        if name in literals:
+            scope[f"literal{i}"] = literals[name]
+            value = f"literal{i}"
+        else:
+            value = f"params[{name!r}]"
+        if process is not None:
+            scope[f"process{i}"] = process
+            value = f"process{i}({value})"
+        values.append(value)
+    if positional:
+        body = "(" + "".join(f"{v}, " for v in values) + ")"
+    else:
+        pairs = zip(placeholders, values, strict=True)
+        body = "{" + "".join(f"{p!r}: {v}, " for p, v in pairs) + "}"
+    exec(f"def bind(params):\n    return {body}\n", scope)  # noqa: S102 (names are repr'd)
+    bind: Callable[[Mapping[str, Any]], Any] = scope["bind"]
+    return bind
 
 
 def _processed(row: Sequence[Any], processors: tuple[Processor | None, ...]) -> tuple[Any, ...]:
