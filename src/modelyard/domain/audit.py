@@ -45,7 +45,12 @@ FIELDS = (
 def jsonable(value: Any) -> Any:
     """``value`` made of JSON types only, the same after a round trip through any JSON column:
     UUIDs and datetimes become strings, tuples and sets lists, non-finite floats strings."""
-    if value is None or isinstance(value, bool | int | str):
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or value is None:  # most values: one test
+        return value
+    if kind is dict:
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, bool | int | str):
         return value
     if isinstance(value, float):
         return value if math.isfinite(value) else str(value)
@@ -77,9 +82,13 @@ def canonical(event: Mapping[str, Any]) -> str:
 def canonical_json(body: Mapping[str, Any]) -> str:
     """``canonical`` of a body that is ``jsonable`` already (the fields of ``FIELDS``, ``at``
     as its ``timestamp``): the chain's writer builds it so and skips a second walk."""
-    return json.dumps(
-        body, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-    )
+    return _CANONICAL(body)
+
+
+# ``json.dumps`` with these options builds this encoder on every call.
+_CANONICAL = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+).encode
 
 
 def chain_hash(prev_hash: str, event: Mapping[str, Any]) -> str:
