@@ -53,6 +53,7 @@ class Settings:
     policy_file: str = ""  # empty: the built-in policy (docs/governance.md)
     transition_expiry_seconds: int = 14 * 24 * 3600  # a pending transition request expires
     transition_sweep_seconds: float = 60.0  # how often serve closes expired requests; 0: never
+    opentelemetry: bool = False  # FastAPI's native OpenTelemetry for requests (global providers)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -111,7 +112,7 @@ _FLOAT_FIELDS = {
     "webhooks_retry_max_seconds",
     "webhooks_poll_seconds",
 }
-_BOOL_FIELDS = {"webhooks_worker", "webhooks_allow_private"}
+_BOOL_FIELDS = {"webhooks_worker", "webhooks_allow_private", "opentelemetry"}
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 
