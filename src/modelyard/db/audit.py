@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, insert, select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from modelyard.db.prepared import Prepared, Snapshot
@@ -40,6 +40,34 @@ _LAST_EVENT = Prepared(
 _MOVE_HEAD = Prepared(update(_HEADS).where(_HEADS.c.id == 1))
 _INSERT_EVENTS = Prepared(insert(_EVENTS))
 _INSERT_OUTBOX = Prepared(insert(_OUTBOX))
+# Moves the head only from where this process last left it (``Head``).
+_MOVE_HEAD_FROM = Prepared(
+    update(_HEADS)
+    .where(
+        _HEADS.c.id == 1,
+        _HEADS.c.seq == bindparam("from_seq"),
+        _HEADS.c.hash == bindparam("from_hash"),
+    )
+    .values(seq=bindparam("to_seq"), hash=bindparam("to_hash"))
+)
+HEAD = "modelyard.audit.head"  # key of a transaction's ``Head`` in its ``info``
+
+
+@dataclass
+class Head:
+    """Where the chain's head was after the last flush through this holder (SQLite: one per
+    Database, handed to each ``write_prepared`` transaction).
+
+    With it, a flush moves the head with one compare-and-set UPDATE (``seq`` and ``hash`` still
+    what this holder last wrote) instead of reading the head first and then moving it. The
+    transaction holds SQLite's write lock, so when the UPDATE changes the row nobody else
+    appended since; when it changes nothing (another connection or process appended, or the
+    transaction that last moved it rolled back), the flush reads the head and moves it as
+    without a holder. A holder never makes a wrong link: it only saves a read when it is right.
+    """
+
+    seq: int = -1
+    hash: str = ""
 
 
 @dataclass
@@ -69,14 +97,50 @@ def flush(session: Session | Snapshot) -> None:
         return
     if isinstance(session, Session):
         session.flush()  # ORM changes first: a constraint failure aborts before the chain moves
+    held: Head | None = session.info.get(HEAD)
+    if held is not None and held.seq >= 0:
+        seq, prev = held.seq, held.hash
+        events, outbox, last = _chained(queued, seq, prev)
+        moved = {"from_seq": seq, "from_hash": prev, "to_seq": last[0], "to_hash": last[1]}
+        if _MOVE_HEAD_FROM.count(session, moved) == 1:
+            _append(session, events, outbox, held, last)
+            return
+    seq, prev = _head(session)
+    events, outbox, last = _chained(queued, seq, prev)
+    _MOVE_HEAD.run(session, {"seq": last[0], "hash": last[1]})
+    _append(session, events, outbox, held, last)
+
+
+def _head(session: Session | Snapshot) -> tuple[int, str]:
+    """The chain's head, locked until the transaction ends (PostgreSQL: ``FOR UPDATE``)."""
     heads = _HEAD_FOR_UPDATE.rows(session, {})
-    head = heads[0] if heads else None
-    if head is None:  # migration 0005 seeds it; if someone deleted it, continue the chain
-        last = _LAST_EVENT.first(session, {})
-        seq, prev = (int(last.seq), str(last.hash)) if last else (0, GENESIS)
-        _INSERT_HEAD.run(session, {"id": 1, "seq": seq, "hash": prev})
-    else:
-        seq, prev = int(head[0]), str(head[1])
+    if heads:
+        return int(heads[0][0]), str(heads[0][1])
+    # Migration 0005 seeds it; if someone deleted it, continue the chain.
+    last = _LAST_EVENT.first(session, {})
+    seq, prev = (int(last.seq), str(last.hash)) if last else (0, GENESIS)
+    _INSERT_HEAD.run(session, {"id": 1, "seq": seq, "hash": prev})
+    return seq, prev
+
+
+def _append(
+    session: Session | Snapshot,
+    events: list[dict[str, Any]],
+    outbox: list[dict[str, Any]],
+    held: Head | None,
+    last: tuple[int, str],
+) -> None:
+    _INSERT_EVENTS.run_many(session, events)
+    _INSERT_OUTBOX.run_many(session, outbox)
+    if held is not None:  # where this transaction leaves the head, if it commits
+        held.seq, held.hash = last
+
+
+def _chained(
+    queued: list[Pending], seq: int, prev: str
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], tuple[int, str]]:
+    """The rows of ``queued`` numbered after ``seq`` and linked after ``prev``: audit events,
+    outbox events, and the (seq, hash) of the last."""
     events: list[dict[str, Any]] = []
     outbox: list[dict[str, Any]] = []
     for p in queued:
@@ -121,9 +185,7 @@ def flush(session: Session | Snapshot) -> None:
                     "created_at": p.at,
                 }
             )
-    _INSERT_EVENTS.run_many(session, events)
-    _INSERT_OUTBOX.run_many(session, outbox)
-    _MOVE_HEAD.run(session, {"seq": seq, "hash": prev})
+    return events, outbox, (seq, prev)
 
 
 def payload(row: dict[str, Any], at: str | None = None) -> dict[str, Any]:

@@ -110,6 +110,7 @@ class Database:
             threading.RLock() if self.dialect == "sqlite" else nullcontext()
         )
         self._held_writer: Any = None  # write_prepared's connection, once it has written
+        self._audit_head = audit.Head()  # where write_prepared last left the chain's head
         # Called after every write transaction this process commits (the server's WAL
         # checkpointer listens: db/checkpoints.py); ``None`` when nothing listens.
         self.after_write: Callable[[], None] | None = None
@@ -169,7 +170,7 @@ class Database:
                 dbapi = conn.driver_connection
                 assert dbapi is not None
                 _driver("BEGIN IMMEDIATE", lambda: dbapi.execute("BEGIN IMMEDIATE"))
-                transaction = Snapshot(self.engine.dialect, dbapi)
+                transaction = Snapshot(self.engine.dialect, dbapi, {audit.HEAD: self._audit_head})
                 try:
                     yield transaction
                     audit.flush(transaction)

@@ -74,6 +74,14 @@ class Prepared:
     def run(self, session: Session | Snapshot, params: Mapping[str, Any]) -> None:
         self._execute(session, [params], many=False)[1].close()
 
+    def count(self, session: Session | Snapshot, params: Mapping[str, Any]) -> int:
+        """``run``, answering how many rows the statement changed (UPDATE, DELETE)."""
+        cursor = self._execute(session, [params], many=False)[1]
+        try:
+            return int(cursor.rowcount)
+        finally:
+            cursor.close()
+
     def run_many(self, session: Session | Snapshot, params: Sequence[Mapping[str, Any]]) -> None:
         if params:
             self._execute(session, params, many=True)[1].close()
