@@ -346,6 +346,52 @@ class Need:
         return who
 
 
+# The request state's key for a generation a write must confirm in its transaction
+# (``held_writer``); absent when the guard read the generation itself.
+ASSUMED_GENERATION = "assumed_access_generation"
+
+
+def held_writer(request: Request, namespace: str, model: str) -> tuple[Principal, int] | None:
+    """``Need(WRITE)`` decided from the access cache alone, for the version-creation fast
+    path: the bearer token's caller and the generation assumed, when the cache holds
+    everything the decision needs at the generation last read and the decision is ALLOW.
+    ``None`` (take the usual guard) for anything else: no token, a client with failed
+    sign-ins, a token or visibility not held, or any decision but ALLOW, so refusals are
+    always made, and recorded, by the usual guard against a generation just read. Nothing is
+    recorded or changed here; the request's state is set only on ALLOW."""
+    header = _authorization(request.scope)
+    if header is None or not limiter_of(request).nobody_failed():
+        return None
+    scheme, _, secret = header.strip().partition(" ")
+    if scheme.lower() != "bearer" or not secret.strip():
+        return None
+    cache: AccessCache = request.app.state.access_cache
+    held = cache.held_sign_in(secret.strip())
+    if held is None:
+        return None
+    who, generation = held
+    visibility = None
+    if not who.is_admin:
+        seen = cache.held_visibility(namespace, generation)
+        if seen is None:
+            return None
+        visibility = seen.value
+    if access.decide(who, access.WRITE, namespace, model, visibility) is not Decision.ALLOW:
+        return None
+    state = _state(request)
+    state["principal"] = who
+    state["access_generation"] = state[ASSUMED_GENERATION] = generation
+    audit.bind_request(actor=who.name, actor_id=who.user_id, token_id=who.token_id)
+    return held
+
+
+def forget_held_writer(request: Request) -> None:
+    """Undo ``held_writer``'s state, so the usual guard signs the request in afresh."""
+    state = _state(request)
+    for key in ("principal", "access_generation", ASSUMED_GENERATION):
+        state.pop(key, None)
+
+
 async def can_read_reference(request: Request) -> Principal:
     """For routes that take ``?ref=namespace/name@REF``: read access to that model. A reference
     that does not parse names nothing; the route then answers REFERENCE_INVALID."""

@@ -25,6 +25,15 @@ Everything else (no token, a cookie session, a bad body, a missing ``ref``, HEAD
 goes to the FastAPI route, so every validation error keeps its one place and its one shape.
 Nothing is decided twice: the checks made before the hand-over have no side effects.
 OpenAPI is untouched (no route is added). ``taken`` counts the requests served here.
+
+A creation that names nothing upstream is first tried without reading the access generation
+(the one read the guard makes per request, ~30 µs of a creation's ~900): when the access cache
+alone says ALLOW (``access.held_writer``: the token held at the generation last read, its
+namespace's visibility too), the creation's own transaction reads the generation before it
+writes, and a different one rolls it back (``AccessChanged``). Then, and after any error of
+that attempt, the request is signed in, decided and created again the usual way, so a revoked
+token or a lost role still counts from the next write, refusals are recorded only by the usual
+guard, and every answer but a success is the usual path's.
 """
 
 from __future__ import annotations
@@ -46,9 +55,11 @@ from modelyard.api.routes import versions as routes
 from modelyard.api.schemas import VersionCreate
 from modelyard.domain import access as permissions
 from modelyard.domain.errors import ModelyardError
+from modelyard.services.access_cache import AccessChanged
 
 CREATE_VERSION = "create_version"
 RESOLVE = "resolve"
+RECHECKED = "create_version_rechecked"  # signed in from the cache, then again (AccessChanged)
 # What Starlette's "{namespace}" and "{name}" match: anything but a slash.
 _CREATE_PATH = re.compile(r"/api/v1/models/([^/]+)/([^/]+)/versions")
 _RESOLVE_PATH = "/api/v1/resolve"
@@ -106,11 +117,22 @@ class FastPaths:
         scope["route"] = self._create_route
         request = Request(scope, replay)
         db = self.owner.state.db
-        try:
-            who = await self._write(request)
-            response = await routes.create_version(namespace, name, body, request, db, who)
-        except ModelyardError as exc:
-            response = await self._error(request, exc)
+        response: Response | None = None
+        if _plain(body) and (held := access.held_writer(request, namespace, name)) is not None:
+            try:
+                response = await routes.create_version(namespace, name, body, request, db, held[0])
+            except (AccessChanged, ModelyardError):
+                # Rolled back (an error writes nothing): sign in, decide and create again,
+                # below, so what the client hears is what the usual guard and route say
+                # against the generation now.
+                access.forget_held_writer(request)
+                self.taken[RECHECKED] += 1
+        if response is None:
+            try:
+                who = await self._write(request)
+                response = await routes.create_version(namespace, name, body, request, db, who)
+            except ModelyardError as exc:
+                response = await self._error(request, exc)
         await response(scope, replay, send)
 
     async def _resolve(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -201,6 +223,12 @@ def _version_body(raw: bytes) -> VersionCreate | None:
         return VersionCreate.model_validate_json(raw)
     except ValidationError:
         return None
+
+
+def _plain(body: VersionCreate) -> bool:
+    """A version that names nothing to read (no upstream, no datasets): its creation needs the
+    write permission on its model alone, which ``access.held_writer`` can decide."""
+    return not (body.derived_from or body.depends_on or body.ingredients)
 
 
 def _only_ref(query_string: bytes) -> str | None:

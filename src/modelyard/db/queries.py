@@ -44,6 +44,7 @@ CG = cast(Table, CacheGenerationRow.__table__)
 
 # What the access cache checks on every request (services/access_cache.py).
 ACCESS_GENERATION = select(CG.c.generation).where(CG.c.name == "access")
+ACCESS_GENERATION_NOW = Prepared(ACCESS_GENERATION)  # in a write's own transaction
 
 # The next version number of a writable model, in the creating transaction (row-locked on
 # PostgreSQL by the UPDATE itself). No row: the model is missing or archived.

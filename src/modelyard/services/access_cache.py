@@ -38,6 +38,13 @@ from modelyard.services import identity, tokens
 TTL_SECONDS = 30.0
 MAX_ENTRIES = 10_000
 
+
+class AccessChanged(Exception):
+    """A write checked against an assumed access generation found another one in its own
+    transaction (``services/versions.py``): it was rolled back, and the request must be signed
+    in and authorised again. Never an HTTP error: the fast path catches it."""
+
+
 V = TypeVar("V")
 
 
@@ -124,6 +131,26 @@ class AccessCache:
             tokens.touch(db, caller.principal, now)
             entry.value = tokens.TokenCaller(caller.principal, caller.expires_at, now)
         return caller.principal, generation
+
+    def held_sign_in(self, secret: str) -> tuple[Principal, int] | None:
+        """``sign_in`` without reading the generation, when nothing could be decided or done
+        differently by a read: the token is held at the generation this process read last,
+        unexpired, and its use was recorded recently enough. ``None`` otherwise. No database
+        work, no side effect: the caller must make its write check that the generation is
+        still this one (``AccessChanged``), or sign in again."""
+        seen = self._seen
+        if seen < 0:
+            return None
+        entry = self._tokens.get(tokens.digest(secret), seen)
+        if entry is None:
+            return None
+        caller = entry.value
+        now = utcnow()
+        if caller.expires_at is not None and caller.expires_at <= now:
+            return None
+        if tokens.needs_touch(caller.last_used_at, now):
+            return None
+        return caller.principal, seen
 
     def held_visibility(self, namespace: str, generation: int) -> Held[str | None] | None:
         """The namespace's visibility if held for ``generation`` (no database work)."""

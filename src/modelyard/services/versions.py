@@ -32,6 +32,7 @@ from modelyard.domain.names import check_tag, check_tags
 from modelyard.domain.records import Version
 from modelyard.services import audit, cards, inheritance, manifests, provenance, stages, tagging
 from modelyard.services import metrics as metrics_service
+from modelyard.services.access_cache import AccessChanged
 from modelyard.services.lookup import (
     in_range,
     model_row,
@@ -78,12 +79,16 @@ def create_version(
     upstream: Upstream | None = None,
     card: str | None = None,
     stage: str = INITIAL_STAGE,
+    access_generation: int | None = None,
 ) -> Version:
     """``manifest``: the version's files; every blob it names must be on the server
     (services/manifests.py). Its digest becomes the version's ``manifest_digest``.
     ``ingredients`` and ``upstream`` are stored with it, never to change (services/provenance.py);
     ``metric_details`` are metrics with a dataset and split; ``card`` the author's model card.
-    ``stage``: the policy's initial stage (never an exclusive one: the policy refuses that)."""
+    ``stage``: the policy's initial stage (never an exclusive one: the policy refuses that).
+    ``access_generation``: the access generation the caller was authorised at without reading
+    it (the fast path, ``api/access.py`` ``held_writer``); the transaction reads it first and
+    raises ``AccessChanged`` (rolled back, nothing written) when it is another."""
     tags = check_tags(tags or {})
     values = metric_values(check_metrics(metrics or {}), metric_details)
     clean_metrics = {m.name: m.value for m in values if m.plain}
@@ -109,11 +114,13 @@ def create_version(
         # The common creation is all prepared statements: no Session needed (db/engine.py).
         try:
             with db.write_prepared() as t:
+                _check_access(t, access_generation)
                 risk = _insert(t, actor, row, tags)
             return version_from(row, risk, tags, [])
         except _NotWritable:
             pass  # the Session below says why: MODEL_NOT_FOUND or MODEL_ARCHIVED
     with db.write() as s:
+        _check_access(s, access_generation)
         risk = _insert(s, actor, row, tags)  # raises MODEL_NOT_FOUND or MODEL_ARCHIVED
         if manifest is not None:
             manifests.attach(s, version_id, manifest)
@@ -123,6 +130,16 @@ def create_version(
             cards.put(s, version_id, card, actor, now)
         inherited = inheritance.inherited(s, [version_id]) if ingredients or upstream else {}
     return version_from(row, risk, tags, [], inherited.get(version_id))
+
+
+def _check_access(s: Session | Snapshot, assumed: int | None) -> None:
+    """Raise ``AccessChanged`` when the access generation is not ``assumed`` (``None``: the
+    caller read it before authorising, as every route does)."""
+    if assumed is None:
+        return
+    got = queries.ACCESS_GENERATION_NOW.rows(s, {})
+    if (int(got[0][0]) if got else 0) != assumed:
+        raise AccessChanged
 
 
 class _NotWritable(Exception):

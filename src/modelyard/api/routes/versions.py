@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Request, Response
 
 from modelyard.api.access import (
+    ASSUMED_GENERATION,
     Caller,
     CanManage,
     CanRead,
@@ -56,6 +57,7 @@ async def create_version(
         upstream=_upstream(body),
         card=body.card,
         stage=request.app.state.policy.initial_stage,
+        access_generation=request.scope.get("state", {}).get(ASSUMED_GENERATION),
     )
     return as_json(VersionOut.of(v), 201)
 
