@@ -24,14 +24,30 @@ def _state(db: Database) -> tuple[object, ...]:
     with db.read() as s:
         tags = s.execute(select(VersionTagRow.key, VersionTagRow.value)).all()
         outbox = s.execute(select(OutboxEventRow.seq, OutboxEventRow.type)).all()
-    found = search.search_versions(db, q="churn gradient", page_size=100).items
+    found = found_versions(db, "churn gradient")
     events = list(audit.iter_events(db, audit.AuditFilter()))
     return (
         sorted(tuple(t) for t in tags),
         [tuple(o) for o in outbox],
-        [(v.name, v.version) for v in found],
+        found,
         [(e["seq"], e["action"], e["hash"]) for e in events],
     )
+
+
+def found_versions(db: Database, q: str) -> list[tuple[str, int]]:
+    """(model name, number) of the versions the free-text search finds for ``q``, newest
+    first. The search reads the schema of the newest migration; below 0014, on SQLite, the
+    FTS5 index is read directly (every document is in it there: migration 0014 says why)."""
+    if db.dialect != "sqlite" or "search_fts_watermark" in _sqlite_objects(db):
+        return [(v.name, v.version) for v in search.search_versions(db, q=q, page_size=100).items]
+    match = " AND ".join(f'"{w}"*' for w in q.split())
+    sql = ("SELECT v.model_name, v.number FROM versions v"
+           " JOIN search_documents d ON d.entity_id = v.id"
+           " WHERE d.id IN (SELECT rowid FROM search_fts WHERE search_fts MATCH :m)"
+           " ORDER BY v.created_at DESC")  # fmt: skip
+    with db.read() as s:
+        rows = s.execute(text(sql), {"m": match})
+        return [(str(r[0]), int(r[1])) for r in rows]
 
 
 def _sqlite_objects(db: Database) -> set[str]:

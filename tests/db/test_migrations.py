@@ -87,7 +87,8 @@ def test_upgrade_head_matches_the_tables_and_makes_the_fulltext_index(empty_url:
         with engine.connect() as conn:
             if engine.dialect.name == "sqlite":
                 names = set(conn.scalars(text("SELECT name FROM sqlite_master")))
-                assert {"search_fts", "search_fts_ai", "search_fts_ad", "search_fts_au"} <= names
+                assert {"search_fts", "search_fts_ad", "search_fts_au"} <= names
+                assert "search_fts_watermark" in names  # new documents: db/fts_indexer.py
             else:
                 indexes = set(conn.scalars(text("SELECT indexname FROM pg_indexes")))
                 assert "ix_search_documents_body_tsv" in indexes
@@ -157,6 +158,7 @@ def test_migrate_then_downgrade_to_base_then_upgrade_to_head(empty_url: str) -> 
         ("search_fts", False),
         ("search_fts_data", False),
         ("search_fts_idx", False),
+        ("search_fts_watermark", False),
         ("ix_search_documents_body_tsv", False),
     ],
 )

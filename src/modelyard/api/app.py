@@ -40,6 +40,7 @@ from modelyard.api.routes import (
 from modelyard.blobs import open_store
 from modelyard.db.checkpoints import WalCheckpointer
 from modelyard.db.engine import Database
+from modelyard.db.fts_indexer import FtsIndexer
 from modelyard.services.access_cache import AccessCache
 from modelyard.services.policy_file import server_policy
 from modelyard.services.secretbox import SecretBox
@@ -75,8 +76,10 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         worker = app.state.webhook_worker = _start_worker(settings, database, app.state.metrics)
         checkpoints = WalCheckpointer(database)
+        indexer = FtsIndexer(database)
         if database.dialect == "sqlite":
             checkpoints.start()
+            indexer.start()
         sweeper = app.state.expiry_sweeper = ExpirySweeper(
             database, settings.transition_sweep_seconds
         )
@@ -86,6 +89,7 @@ def create_app(
         await anyio.to_thread.run_sync(sweeper.stop)
         if worker is not None:
             await anyio.to_thread.run_sync(worker.stop)
+        await anyio.to_thread.run_sync(indexer.stop)  # its last round, then the checkpoint's
         await anyio.to_thread.run_sync(checkpoints.stop)
         store.close()
         if db is None:
