@@ -31,15 +31,6 @@ API = "/api/v1"
 MODEL = f"{API}/models/alpha/fraud"
 
 
-@pytest.fixture
-def alpha(http: httpx.Client, db: Database) -> None:
-    """alpha/fraud (private) with one version; ``ann`` is a contributor of alpha."""
-    assert http.post(f"{API}/namespaces", json={"name": "alpha"}).status_code == 201
-    assert http.post(f"{API}/models", json={"namespace": "alpha", "name": "fraud"}).status_code
-    make.user(db, "ann")
-    assert http.put(f"{API}/namespaces/alpha/members/ann", json={"role": "contributor"}).is_success
-
-
 @contextmanager
 def statements(db: Database) -> Iterator[list[str]]:
     seen: list[str] = []

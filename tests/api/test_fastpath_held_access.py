@@ -23,15 +23,6 @@ API = "/api/v1"
 VERSIONS = f"{API}/models/alpha/fraud/versions"
 
 
-@pytest.fixture
-def alpha(http: httpx.Client, db: Database) -> None:
-    """alpha/fraud (private); ``ann`` is a contributor of alpha."""
-    assert http.post(f"{API}/namespaces", json={"name": "alpha"}).status_code == 201
-    assert http.post(f"{API}/models", json={"namespace": "alpha", "name": "fraud"}).status_code
-    make.user(db, "ann")
-    assert http.put(f"{API}/namespaces/alpha/members/ann", json={"role": "contributor"}).is_success
-
-
 def _versions(db: Database) -> int:
     with db.read() as s:
         return int(s.scalar(select(func.count()).select_from(VersionRow)) or 0)

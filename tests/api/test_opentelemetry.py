@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import dataclasses
 
-import httpx
 import pytest
 from opentelemetry import trace
 
 from modelyard.api.app import create_app
 from modelyard.db.engine import Database
 from modelyard.settings import Settings
-from tests.support import sync_transport
+from tests import identity as make
 
 
 def _provider_lookups(
@@ -27,15 +26,7 @@ def _provider_lookups(
         return real()
 
     monkeypatch.setattr(trace, "get_tracer_provider", counting)
-    app = create_app(settings, db)
-    with (
-        sync_transport(app) as transport,
-        httpx.Client(
-            transport=transport,
-            base_url="http://modelyard.test",
-            headers={"Authorization": f"Bearer {token}"},
-        ) as client,
-    ):
+    with make.http_as(create_app(settings, db), token) as client:
         for _ in range(3):
             assert client.get("/api/v1/namespaces").status_code == 200
     return calls
