@@ -67,16 +67,37 @@ def current_revision(engine: Engine) -> str | None:
         return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Bring the schema up to ``revision``; a no-op when it is there already."""
-    if revision == "head" and current_revision(engine) == newest_file_revision():
-        return
+def upgrade(engine: Engine, revision: str = "head", *, use_snapshot: bool = True) -> None:
+    """Bring the schema up to ``revision``; a no-op when it is there already. A SQLite
+    database with no table at all is made at the head in one step from the schema file the
+    migrations wrote (``db/snapshot.py``), unless ``use_snapshot`` is false."""
+    if revision == "head":
+        current, head = current_revision(engine), newest_file_revision()
+        if current == head:
+            return
+        if use_snapshot and current is None and _made_from_snapshot(engine, head):
+            return
     from alembic import command
 
     cfg = _config()
     with engine.connect() as conn, foreign_keys_off(conn), conn.begin():
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, revision)
+
+
+def _made_from_snapshot(engine: Engine, head: str | None) -> bool:
+    """Make an empty SQLite database from the schema file when it is at ``head``."""
+    from modelyard.db import snapshot
+
+    if engine.dialect.name != "sqlite" or head is None or snapshot.revision() != head:
+        return False
+    with engine.connect() as conn:
+        dbapi = conn.connection.dbapi_connection
+        assert dbapi is not None
+        if dbapi.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
+            return False  # something is there already: Alembic decides
+        snapshot.apply(dbapi)  # type: ignore[arg-type]
+    return True
 
 
 @contextmanager
